@@ -1,0 +1,33 @@
+# shellcheck shell=bash
+# Shared helpers for .ci/test and .ci/demo (sourced, not run).
+
+# Debian packages wireframe needs to build, test and benchmark.
+# --no-install-recommends matters: recommends pull in Boost 1.74 with its older Boost.Asio.
+WIREFRAME_PACKAGES=(cmake ninja-build g++ ccache libasio-dev libfmt-dev libspdlog-dev catch2
+                    librapidcheck-dev libbenchmark-dev)
+
+log() { printf '\n==> %s\n' "$*" >&2; }
+
+# Installs whichever of WIREFRAME_PACKAGES are missing; does not touch apt at all when none are.
+install_packages() {
+  local missing=() pkg
+  for pkg in "${WIREFRAME_PACKAGES[@]}"; do
+    # dpkg -s also succeeds for removed-but-configured packages: require "install ok installed".
+    if ! dpkg -s "$pkg" 2>/dev/null | grep -q '^Status: install ok installed$'; then
+      missing+=("$pkg")
+    fi
+  done
+  if ((${#missing[@]} == 0)); then
+    log "all packages already installed"
+    return 0
+  fi
+
+  local sudo=()
+  if ((EUID != 0)); then
+    command -v sudo >/dev/null || { echo "need root (or sudo) to install: ${missing[*]}" >&2; return 1; }
+    sudo=(sudo)
+  fi
+  log "installing: ${missing[*]}"
+  "${sudo[@]}" apt-get update
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+}

@@ -1,0 +1,148 @@
+// echo_client: talks to echo_server. Sends N envelopes with message id 1, prints each frame it
+// sent and received, and checks that every reply is the exact echo of its request.
+// Exits 0 when all echoes match, 1 on a mismatch, an error or after 10 s, 2 on bad flags.
+//
+//   echo_client --port N [--host ADDR] [--count N] [--size BYTES]
+#include <wireframe/wireframe.hpp>
+
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+
+using namespace wireframe;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::string_view usage =
+    "usage: echo_client --port N [--host ADDR] [--count N] [--size BYTES]\n"
+    "  --host ADDR     server address or name (default 127.0.0.1)\n"
+    "  --port N        server port (required)\n"
+    "  --count N       frames to send (default 3)\n"
+    "  --size BYTES    payload size; the text \"hello <n> \" repeated or cut to fit\n"
+    "                  (default: just \"hello <n>\")\n";
+
+constexpr std::uint32_t echo_id = 1;
+constexpr auto deadline = 10s;
+
+bool parse(std::string_view text, unsigned long max, unsigned long& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc{} && end == text.data() + text.size() && out <= max;
+}
+
+std::string make_payload(unsigned long n, std::optional<unsigned long> size) {
+  std::string text = "hello " + std::to_string(n);
+  if (!size) return text;
+  std::string out;
+  out.reserve(*size);
+  while (out.size() < *size) out += text + ' ';
+  out.resize(*size);
+  return out;
+}
+
+// One line per frame; long payloads are shortened for the terminal.
+std::string describe(const Envelope& e) {
+  const std::string_view text = e.payload_text();
+  std::string out = "id=" + std::to_string(e.id()) +
+                    " correlation=" + std::to_string(e.correlation_id()) + " payload=\"";
+  if (text.size() <= 40) return out.append(text) + "\"";
+  return out.append(text.substr(0, 32)) + "...\" (" + std::to_string(text.size()) + " bytes)";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string host = "127.0.0.1";
+  std::optional<unsigned long> port, size;
+  unsigned long count = 3;
+  // The Envelope header and the default codec's 8 MiB limit bound the payload.
+  const unsigned long max_size =
+      LengthDelimitedCodec::default_max_frame_length - Envelope::header_size;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      std::cout << usage;
+      return 0;
+    }
+    const std::string_view value = i + 1 < argc ? argv[i + 1] : "";
+    bool ok = i + 1 < argc;
+    unsigned long number = 0;
+    if (flag == "--host") {
+      host = value;
+      ok = ok && !host.empty();
+    } else if (flag == "--port") {
+      ok = ok && parse(value, 65535, number) && number > 0;
+      port = number;
+    } else if (flag == "--count") {
+      ok = ok && parse(value, 1'000'000, count);
+    } else if (flag == "--size") {
+      ok = ok && parse(value, max_size, number);
+      size = number;
+    } else {
+      ok = false;
+    }
+    if (!ok) {
+      std::cerr << "echo_client: bad argument '" << flag << "'\n" << usage;
+      return 2;
+    }
+    ++i;
+  }
+  if (!port) {
+    std::cerr << "echo_client: --port is required\n" << usage;
+    return 2;
+  }
+
+  asio::io_context io;
+  std::optional<std::string> failure;  // set on the first problem; stays empty on success
+  bool finished = false;
+
+  auto session = [&]() -> asio::awaitable<void> {
+    WireframeClient<> client(io.get_executor());
+    const auto connect_error = co_await client.connect(host, static_cast<std::uint16_t>(*port));
+    if (connect_error) {
+      failure = "cannot connect to " + host + ":" + std::to_string(*port) + ": " +
+                connect_error.message();
+      co_return;
+    }
+    for (unsigned long n = 1; n <= count; ++n) {
+      const Envelope request(echo_id, client.next_correlation_id(), make_payload(n, size));
+      std::cout << "sent     " << describe(request) << '\n';
+      auto [ec, reply] = co_await client.call(request);
+      if (ec) {
+        failure = "no reply to frame " + std::to_string(n) + ": " + ec.message();
+        co_return;
+      }
+      std::cout << "received " << describe(reply) << '\n';
+      if (reply != request) {
+        failure = "frame " + std::to_string(n) + " came back different from what was sent";
+        co_return;
+      }
+    }
+    client.close();
+    finished = true;
+  };
+  asio::co_spawn(io, std::move(session), [&](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      failure = std::string("unexpected exception: ") + ex.what();
+    } catch (...) {
+      failure = "unexpected exception";
+    }
+  });
+  io.run_for(deadline);  // never hangs: whatever is still pending after the deadline is a failure
+
+  if (!failure && !finished) failure = "no answer within 10 s";
+  if (failure) {
+    std::cerr << "echo_client: " << *failure << '\n';
+    return 1;
+  }
+  std::cout << "ok: " << count << " frame(s) echoed intact\n";
+  return 0;
+}

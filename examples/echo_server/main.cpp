@@ -1,0 +1,104 @@
+// echo_server: the wireframe demo server. Message id 1 is echoed back unchanged (same id,
+// correlation id and payload). Prints "listening on HOST:PORT" as its first stdout line; logs go
+// to stderr. Stops gracefully on SIGINT/SIGTERM and exits 0.
+//
+//   echo_server [--host ADDR] [--port N] [--workers N]
+#include <wireframe/wireframe.hpp>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <cstdint>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <string_view>
+
+using namespace wireframe;
+
+namespace {
+
+constexpr std::string_view usage =
+    "usage: echo_server [--host ADDR] [--port N] [--workers N]\n"
+    "  --host ADDR   address to listen on (default 127.0.0.1)\n"
+    "  --port N      TCP port, 0 = any free port (default 7878)\n"
+    "  --workers N   worker threads (default 1)\n";
+
+bool parse(std::string_view text, unsigned long max, unsigned long& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc{} && end == text.data() + text.size() && out <= max;
+}
+
+bool valid_address(const std::string& text) {
+  asio::error_code ec;
+  (void)asio::ip::make_address(text, ec);
+  return !ec;
+}
+
+std::string endpoint_text(const asio::ip::tcp::endpoint& ep) {
+  const auto addr = ep.address().to_string();
+  return (ep.address().is_v6() ? "[" + addr + "]" : addr) + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string host = "127.0.0.1";
+  unsigned long port = 7878, workers = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      std::cout << usage;
+      return 0;
+    }
+    const std::string_view value = i + 1 < argc ? argv[i + 1] : "";
+    bool ok = i + 1 < argc;
+    if (flag == "--host") {
+      host = value;
+      ok = ok && valid_address(host);
+    } else if (flag == "--port") {
+      ok = ok && parse(value, 65535, port);
+    } else if (flag == "--workers") {
+      ok = ok && parse(value, 1024, workers) && workers > 0;
+    } else {
+      ok = false;
+    }
+    if (!ok) {
+      std::cerr << "echo_server: bad argument '" << flag << "'\n" << usage;
+      return 2;
+    }
+    ++i;
+  }
+
+  auto log = spdlog::stderr_color_mt("echo_server");
+  set_logger(log);  // wireframe's own messages go to the same place
+
+  auto echo = [](Envelope& request) -> asio::awaitable<Response<Envelope>> {
+    co_return std::move(request);  // same id, correlation id and payload
+  };
+  auto opened = [log](ConnectionContext& ctx) {
+    log->info("connection {} from {} opened", ctx.id(), endpoint_text(ctx.peer()));
+  };
+  auto closed = [log](ConnectionContext& ctx, std::error_code reason) {
+    log->info("connection {} closed ({})", ctx.id(), reason ? reason.message() : "orderly");
+  };
+  auto app = WireframeApp<>()
+                 .route(1, echo)
+                 .on_connection_setup(opened)
+                 .on_connection_teardown(closed)
+                 .build();
+
+  WireframeServer server(app);
+  try {
+    server.workers(workers).bind(host, static_cast<std::uint16_t>(port)).stop_on_signals();
+  } catch (const std::exception& e) {
+    std::cerr << "echo_server: cannot listen on " << host << ":" << port << ": " << e.what()
+              << '\n';
+    return 1;
+  }
+  std::cout << "listening on " << endpoint_text(server.local_endpoint()) << std::endl;
+  server.run();  // returns after SIGINT/SIGTERM, once every connection has ended
+  log->info("stopped");
+  return 0;
+}

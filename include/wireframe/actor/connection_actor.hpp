@@ -1,0 +1,470 @@
+#pragma once
+// ConnectionActor: one per connection; owns the socket and everything of that connection.
+// Three coroutines on the connection's executor (one thread, so no locks):
+//   reader     socket -> codec -> Packet -> request ring          (read-ahead, bounded)
+//   dispatcher request ring -> router -> handler -> outbound ring (commands in order)
+//   writer     biased select over its sources -> one gathered write at a time
+// docs/architecture.md draws it; read that first.
+
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "wireframe/actor/doorbell.hpp"
+#include "wireframe/actor/ring_queue.hpp"
+#include "wireframe/app/connection_context.hpp"
+#include "wireframe/app/wireframe_app.hpp"
+#include "wireframe/buffer/byte_buffer.hpp"
+#include "wireframe/detail/asio.hpp"
+#include "wireframe/error/errc.hpp"
+#include "wireframe/log/log.hpp"
+#include "wireframe/server/connection_tracker.hpp"
+
+namespace wireframe {
+
+namespace detail {
+std::string describe_exception(const std::exception_ptr& e);
+bool is_disconnect(const std::error_code& ec) noexcept;
+}  // namespace detail
+
+template <class App>
+class ConnectionActor final : public TrackedConnection {
+  using C = typename App::codec_type;
+  using P = typename App::packet_type;
+  using E = typename App::error_type;
+  using response_type = typename App::response_type;
+
+  struct StreamMarker {};  // "the current Stream goes here" in the outbound ring
+  using OutItem = std::variant<P, StreamMarker>;
+
+ public:
+  ConnectionActor(asio::ip::tcp::socket socket, std::shared_ptr<const App> app, ConnectionId id,
+                  ConnectionTracker& tracker)
+      : socket_(std::move(socket)),
+        app_(std::move(app)),
+        tracker_(tracker),
+        ctx_(id, socket_.get_executor(), endpoint(true), endpoint(false), app_->state),
+        rbuf_(saturating_add(saturating_add(app_->codec.max_frame_length(), app_->codec.max_overhead()),
+                             app_->settings.read_chunk_size)),
+        requests_(app_->settings.max_pipelined_requests),
+        out_(app_->settings.max_queued_frames),
+        writer_bell_(socket_.get_executor()),
+        reader_bell_(socket_.get_executor()),
+        dispatch_bell_(socket_.get_executor()),
+        done_bell_(socket_.get_executor()) {
+    pool_.reserve(pool_limit());
+  }
+
+  [[nodiscard]] asio::any_io_executor executor() { return socket_.get_executor(); }
+
+  // The actor's whole life. Returns after the three tasks have ended, the socket is closed and
+  // teardown has run.
+  asio::awaitable<void> run() {
+    tracker_.add(*this);
+    if (run_setup_hook()) {
+      spawn(reader(), reader_cancel_);
+      spawn(dispatcher(), dispatch_cancel_);
+      spawn(writer(), writer_cancel_);
+      while (live_tasks_ > 0) co_await done_bell_.wait();
+    }
+    stream_.reset();  // a stream cut off by a hard close: cancels its pending await
+    asio::error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    run_teardown_hook();
+    tracker_.remove(*this);
+  }
+
+  // Graceful: stop reading, let the command in flight finish and its frames be written.
+  void shutdown() override {
+    if (draining_ || closing_) return;
+    draining_ = true;
+    reader_cancel_.emit(asio::cancellation_type::terminal);
+    wake_all();
+  }
+
+  // Hard: cancel everything now (the server's shutdown deadline expired).
+  void force_close() override {
+    if (!reason_) reason_ = make_error_code(errc::shutting_down);
+    close_now();
+  }
+
+ private:
+  // --- lifecycle -----------------------------------------------------------------------------
+
+  void spawn(asio::awaitable<void> task, asio::cancellation_signal& signal) {
+    ++live_tasks_;
+    auto done = [this](std::exception_ptr e) {
+      if (e && !closing_) fail(make_error_code(errc::handler_failed), detail::describe_exception(e));
+      --live_tasks_;
+      done_bell_.ring();
+    };
+    asio::co_spawn(socket_.get_executor(), std::move(task),
+                   asio::bind_cancellation_slot(signal.slot(), std::move(done)));
+  }
+
+  bool run_setup_hook() {
+    if (!app_->setup) return true;
+    try {
+      app_->setup(ctx_);
+      return true;
+    } catch (...) {
+      fail(make_error_code(errc::handler_failed),
+           "on_connection_setup threw: " + detail::describe_exception(std::current_exception()));
+      return false;
+    }
+  }
+
+  void run_teardown_hook() noexcept {
+    if (!app_->teardown) return;
+    try {
+      app_->teardown(ctx_, reason_);
+    } catch (...) {
+      detail::log(LogLevel::error, "connection {}: on_connection_teardown threw: {}", ctx_.id(),
+                  detail::describe_exception(std::current_exception()));
+    }
+  }
+
+  // Records the first error, logs it and closes the connection at once.
+  void fail(std::error_code ec, std::string_view what = {}) {
+    if (!reason_) reason_ = ec;
+    const auto level = detail::is_disconnect(ec) ? LogLevel::debug : LogLevel::warn;
+    detail::log(level, "connection {} ({}): closing: {}{}{}", ctx_.id(), peer_text(), ec.message(),
+                what.empty() ? "" : ": ", what);
+    close_now();
+  }
+
+  void close_now() {
+    if (closing_) return;
+    closing_ = true;
+    reader_cancel_.emit(asio::cancellation_type::terminal);
+    writer_cancel_.emit(asio::cancellation_type::terminal);
+    dispatch_cancel_.emit(asio::cancellation_type::terminal);
+    asio::error_code ignored;
+    socket_.close(ignored);
+    wake_all();
+  }
+
+  void wake_all() {
+    writer_bell_.ring();
+    reader_bell_.ring();
+    dispatch_bell_.ring();
+  }
+
+  // --- reader --------------------------------------------------------------------------------
+
+  asio::awaitable<void> reader() {
+    co_await asio::this_coro::throw_if_cancelled(false);
+    const std::size_t chunk = app_->settings.read_chunk_size;
+    while (!draining_ && !closing_) {
+      if (!decode_buffered()) break;
+      if (requests_.full()) {  // back-pressure: stop reading until the dispatcher catches up
+        co_await reader_bell_.wait();
+        continue;
+      }
+      auto space = rbuf_.prepare(chunk);
+      auto [ec, n] =
+          co_await socket_.async_read_some(asio::buffer(space.data(), space.size()), detail::use_nothrow);
+      if (ec) {
+        on_read_error(ec);
+        break;
+      }
+      rbuf_.commit(n);
+    }
+    reader_done_ = true;
+    dispatch_bell_.ring();
+  }
+
+  // Decodes every complete frame in the read buffer (while the request ring has room).
+  // False when the bytes are bad: the connection is then closing.
+  bool decode_buffered() {
+    while (!requests_.full()) {
+      const DecodeResult res = app_->codec.decode(rbuf_.readable());
+      if (res.status == DecodeStatus::need_more) return true;
+      if (res.status == DecodeStatus::error) {
+        fail(res.error, "while decoding a frame");
+        return false;
+      }
+      P packet = take_pooled();
+      if (auto ec = packet.decode_from(res.frame)) {
+        fail(ec, "while decoding a packet");
+        return false;
+      }
+      rbuf_.consume(res.consumed);
+      requests_.push(std::move(packet));
+      dispatch_bell_.ring();
+    }
+    return true;
+  }
+
+  void on_read_error(const asio::error_code& ec) {
+    if (ec == asio::error::eof) {
+      // The peer finished sending. Answer what it sent, then close; bytes of an unfinished
+      // frame can never complete.
+      if (!rbuf_.empty()) fail(make_error_code(errc::truncated_frame), "peer closed mid-frame");
+    } else if (!(ec == asio::error::operation_aborted && (draining_ || closing_))) {
+      fail(ec, "read");
+    }
+  }
+
+  // --- dispatcher ----------------------------------------------------------------------------
+
+  asio::awaitable<void> dispatcher() {
+    co_await asio::this_coro::throw_if_cancelled(false);
+    while (!closing_ && !draining_) {
+      if (requests_.empty()) {
+        if (reader_done_) break;
+        co_await dispatch_bell_.wait();
+        continue;
+      }
+      P request = requests_.pop();
+      reader_bell_.ring();
+      co_await handle(request);
+      recycle(std::move(request));
+      if (ctx_.close_requested()) shutdown();
+    }
+    dispatch_done_ = true;
+    writer_bell_.ring();
+  }
+
+  asio::awaitable<void> handle(P& request) {
+    const auto* handler = app_->find(request.id());
+    if (handler == nullptr) {
+      co_await on_unknown_id(request);
+      co_return;
+    }
+    std::optional<response_type> response;
+    std::exception_ptr failure;
+    try {
+      response_type r = co_await (*handler)(request, ctx_);
+      response.emplace(std::move(r));
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    if (closing_) co_return;
+    if (failure) {
+      co_await on_handler_failure(request, WireframeError<E>::io(make_error_code(errc::handler_failed)),
+                                  detail::describe_exception(failure));
+      co_return;
+    }
+    co_await send_response(std::move(*response), request);
+  }
+
+  asio::awaitable<void> send_response(response_type response, P& request) {
+    const std::uint64_t correlation = request.correlation_id();
+    auto& v = response.value();
+    if (auto* single = std::get_if<typename response_type::Single>(&v)) {
+      co_await enqueue(std::move(single->frame), correlation);
+    } else if (auto* vec = std::get_if<typename response_type::Vec>(&v)) {
+      for (auto& frame : vec->frames) co_await enqueue(std::move(frame), correlation);
+    } else if (auto* stream = std::get_if<typename response_type::Stream>(&v)) {
+      co_await run_stream(std::move(*stream), request);
+    }
+  }
+
+  // Waits for room in the outbound ring (back-pressure from a slow peer), then queues.
+  asio::awaitable<bool> wait_for_room() {
+    while (out_.full() && !closing_) co_await dispatch_bell_.wait();
+    co_return !closing_;
+  }
+
+  asio::awaitable<void> enqueue(P frame, std::uint64_t correlation) {
+    frame.set_correlation_id(correlation);
+    // g++ 12 miscompiles `if (!co_await ...)` here (ud2): keep the result in a local.
+    const bool room = co_await wait_for_room();
+    if (!room) co_return;  // closing: the frame is dropped with the connection
+    out_.push(OutItem(std::in_place_type<P>, std::move(frame)));
+    writer_bell_.ring();
+  }
+
+  // Hands the stream to the writer and waits for its end: commands run one at a time, so the
+  // next request is dispatched only after the whole stream was written.
+  asio::awaitable<void> run_stream(typename response_type::Stream stream, P& request) {
+    const bool room = co_await wait_for_room();
+    if (!room) co_return;
+    stream_.emplace(std::move(stream));
+    stream_correlation_ = request.correlation_id();
+    stream_error_.reset();
+    out_.push(OutItem(std::in_place_type<StreamMarker>));
+    stream_->start(socket_.get_executor(), &ring_writer, this);
+    writer_bell_.ring();
+    while (stream_ && !closing_) co_await dispatch_bell_.wait();
+    if (stream_error_ && !closing_) {
+      auto [error, detail_text] = std::move(*stream_error_);
+      stream_error_.reset();
+      co_await on_handler_failure(request, std::move(error), detail_text);
+    }
+  }
+
+  static void ring_writer(void* self) { static_cast<ConnectionActor*>(self)->writer_bell_.ring(); }
+
+  asio::awaitable<void> on_unknown_id(P& request) {
+    detail::log(LogLevel::debug, "connection {} ({}): no route for message id {}", ctx_.id(),
+                peer_text(), request.id());
+    if (app_->unknown_policy == UnknownIdPolicy::error_frame) {
+      co_await send_error_frame(request,
+                                WireframeError<E>::io(make_error_code(errc::unknown_message_id)));
+    }
+  }
+
+  asio::awaitable<void> on_handler_failure(P& request, WireframeError<E> error, std::string_view what) {
+    detail::log(LogLevel::warn, "connection {} ({}): handler for message id {} failed: {}{}{}",
+                ctx_.id(), peer_text(), request.id(), error, what.empty() ? "" : ": ", what);
+    switch (app_->error_policy) {
+      case HandlerErrorPolicy::log: break;
+      case HandlerErrorPolicy::error_frame: co_await send_error_frame(request, error); break;
+      case HandlerErrorPolicy::close:
+        if (!reason_) reason_ = make_error_code(errc::handler_failed);
+        shutdown();
+        break;
+    }
+  }
+
+  asio::awaitable<void> send_error_frame(P& request, const WireframeError<E>& error) {
+    std::optional<P> frame = app_->error_frame(request, error);
+    if (frame) co_await enqueue(std::move(*frame), request.correlation_id());
+  }
+
+  // --- writer --------------------------------------------------------------------------------
+
+  asio::awaitable<void> writer() {
+    co_await asio::this_coro::throw_if_cancelled(false);
+    for (;;) {
+      if (closing_) co_return;  // 1. shutdown signal (hard)
+      gather();
+      if (!wbuf_.empty()) {
+        auto [ec, n] = co_await asio::async_write(
+            socket_, asio::buffer(wbuf_.readable().data(), wbuf_.size()), detail::use_nothrow);
+        wbuf_.clear();
+        if (ec) {
+          if (!closing_) fail(ec, "write");
+          co_return;
+        }
+        continue;
+      }
+      if (dispatch_done_ && out_.empty()) break;  // everything answered
+      co_await writer_bell_.wait();               // nothing ready anywhere: park
+    }
+    asio::error_code ignored;  // orderly end: the peer reads EOF after our last frame
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  }
+
+  // The biased select: one item at a time from the highest-priority source that has one, so
+  // priority is re-evaluated after every frame; stops when the batch is full or all are empty.
+  // Sources in strict order: 1. shutdown (closing_), 2./3. high/low push queues (issue 3),
+  // 4. the response source.
+  void gather() {
+    const std::size_t limit = app_->settings.max_write_batch;
+    while (!closing_ && wbuf_.size() < limit) {
+      std::optional<P> frame = next_response_frame();
+      if (!frame) return;
+      encode(*frame);
+      recycle(std::move(*frame));
+    }
+  }
+
+  std::optional<P> next_response_frame() {
+    while (!out_.empty()) {
+      if (auto* frame = std::get_if<P>(&out_.front())) {
+        P taken = std::move(*frame);
+        (void)out_.pop();
+        dispatch_bell_.ring();  // room in the ring again
+        return taken;
+      }
+      switch (stream_->poll()) {
+        case Stream<P, E>::State::item: {
+          P taken = stream_->take();
+          taken.set_correlation_id(stream_correlation_);
+          return taken;
+        }
+        case Stream<P, E>::State::pending: return std::nullopt;
+        case Stream<P, E>::State::failed:
+          stream_error_.emplace(stream_->error(), detail::describe_exception(stream_->exception()));
+          [[fallthrough]];
+        case Stream<P, E>::State::done:
+          stream_.reset();
+          (void)out_.pop();
+          dispatch_bell_.ring();  // the dispatcher waits for the stream's end
+          break;
+      }
+    }
+    return std::nullopt;
+  }
+
+  void encode(const P& frame) {
+    const std::size_t n = frame.encoded_size();
+    auto ec = app_->codec.encode(n, wbuf_, [&frame](std::span<std::byte> dst) { frame.encode_to(dst); });
+    if (ec) {
+      detail::log(LogLevel::error, "connection {}: dropped an outbound frame (message id {}, {} bytes): {}",
+                  ctx_.id(), frame.id(), n, ec.message());
+    }
+  }
+
+  // --- packet recycling ----------------------------------------------------------------------
+
+  std::size_t pool_limit() const { return app_->settings.max_pipelined_requests + 4; }
+
+  P take_pooled() {
+    if (pool_.empty()) return P{};
+    P p = std::move(pool_.back());
+    pool_.pop_back();
+    return p;
+  }
+
+  void recycle(P&& p) {
+    if constexpr (requires { p.payload_capacity(); }) {
+      if (p.payload_capacity() == 0) return;  // nothing worth keeping
+    }
+    if (pool_.size() < pool_limit()) pool_.push_back(std::move(p));
+  }
+
+  // --- misc ----------------------------------------------------------------------------------
+
+  asio::ip::tcp::endpoint endpoint(bool remote) const {
+    asio::error_code ec;
+    auto ep = remote ? socket_.remote_endpoint(ec) : socket_.local_endpoint(ec);
+    return ec ? asio::ip::tcp::endpoint{} : ep;
+  }
+
+  std::string peer_text() const {
+    return ctx_.peer().address().to_string() + ":" + std::to_string(ctx_.peer().port());
+  }
+
+  asio::ip::tcp::socket socket_;
+  std::shared_ptr<const App> app_;
+  ConnectionTracker& tracker_;
+  ConnectionContext ctx_;
+
+  ByteBuffer rbuf_;
+  ByteBuffer wbuf_;
+  detail::RingQueue<P> requests_;
+  detail::RingQueue<OutItem> out_;
+  std::vector<P> pool_;
+
+  std::optional<Stream<P, E>> stream_;
+  std::uint64_t stream_correlation_ = 0;
+  std::optional<std::pair<WireframeError<E>, std::string>> stream_error_;
+
+  detail::ConcurrentDoorbell writer_bell_;  // concurrent: push handles ring it from any thread
+  detail::Doorbell reader_bell_;
+  detail::Doorbell dispatch_bell_;
+  detail::Doorbell done_bell_;
+  asio::cancellation_signal reader_cancel_;
+  asio::cancellation_signal dispatch_cancel_;
+  asio::cancellation_signal writer_cancel_;
+
+  int live_tasks_ = 0;
+  bool draining_ = false;
+  bool closing_ = false;
+  bool reader_done_ = false;
+  bool dispatch_done_ = false;
+  std::error_code reason_;
+};
+
+}  // namespace wireframe

@@ -1,0 +1,32 @@
+#pragma once
+// Per-connection limits and error policies, set through WireframeApp's builder methods.
+
+#include <cstddef>
+
+namespace wireframe {
+
+// What the connection does with a frame whose message id has no route.
+enum class UnknownIdPolicy {
+  drop,         // log at debug and carry on (default)
+  error_frame,  // reply with the app's error frame (see WireframeApp::error_frame)
+};
+
+// What the connection does when a handler throws or its response fails.
+enum class HandlerErrorPolicy {
+  log,          // log it and carry on with the next request (default)
+  error_frame,  // log it, reply with the app's error frame, carry on
+  close,        // log it and close the connection (after what was already queued)
+};
+
+struct ConnectionSettings {
+  // Decoded requests waiting for the dispatcher (read-ahead depth). When full, reading stops.
+  std::size_t max_pipelined_requests = 16;
+  // Response frames waiting for the writer. When full, the dispatcher waits.
+  std::size_t max_queued_frames = 64;
+  // Bytes asked of each read_some; the read buffer grows past it only for a larger frame.
+  std::size_t read_chunk_size = 16 * 1024;
+  // Bytes gathered into one socket write at most.
+  std::size_t max_write_batch = 64 * 1024;
+};
+
+}  // namespace wireframe

@@ -1,0 +1,265 @@
+#pragma once
+// WireframeApp: the fluent builder that describes a protocol server.
+//
+//   auto app = WireframeApp<>()
+//       .route(1, echo_handler)                  // message id -> handler
+//       .with_state(std::make_shared<Db>())      // reachable as ctx.state<Db>()
+//       .wrap(timing_middleware)                 // around every handler
+//       .on_connection_setup(...)
+//       .build();                                // validates, freezes, shares
+//
+// Template parameters: the frame codec, the packet type (Envelope unless your protocol has its
+// own header layout) and E, the protocol's typed error.
+
+#include <algorithm>
+#include <concepts>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "wireframe/app/app_state.hpp"
+#include "wireframe/app/connection_context.hpp"
+#include "wireframe/app/settings.hpp"
+#include "wireframe/codec/frame_codec.hpp"
+#include "wireframe/codec/length_delimited.hpp"
+#include "wireframe/error/wireframe_error.hpp"
+#include "wireframe/packet/envelope.hpp"
+#include "wireframe/packet/message.hpp"
+#include "wireframe/packet/packet.hpp"
+#include "wireframe/response/response.hpp"
+
+namespace wireframe {
+
+// Message id of the default error frame (Envelope-like packets): payload is a UTF-8 text.
+inline constexpr std::uint32_t error_message_id = 0xFFFF'FFFFu;
+
+template <FrameCodec C, Packet P, class E>
+struct BuiltApp;
+
+template <FrameCodec C = LengthDelimitedCodec, Packet P = Envelope, class E = NoProtocolError>
+class WireframeApp {
+ public:
+  using codec_type = C;
+  using packet_type = P;
+  using error_type = E;
+  using response_type = Response<P, E>;
+  using Handler = std::function<asio::awaitable<response_type>(P&, ConnectionContext&)>;
+  using Middleware =
+      std::function<asio::awaitable<response_type>(P&, ConnectionContext&, const Handler&)>;
+  using SetupHook = std::function<void(ConnectionContext&)>;
+  using TeardownHook = std::function<void(ConnectionContext&, std::error_code)>;
+  // Builds the frame sent for unknown ids / failed handlers; nullopt sends nothing.
+  using ErrorFrameBuilder = std::function<std::optional<P>(const P&, const WireframeError<E>&)>;
+
+  WireframeApp() {
+    if constexpr (std::constructible_from<P, std::uint32_t, std::uint64_t, std::string_view>) {
+      error_frame_ = [](const P& request, const WireframeError<E>& err) -> std::optional<P> {
+        const std::string text = fmt::format("{}", err);
+        return P(error_message_id, request.correlation_id(), std::string_view(text));
+      };
+    }
+  }
+
+  // A handler is a coroutine: (P& request, ConnectionContext&) -> awaitable<Response<P, E>>,
+  // or (P& request) -> awaitable<Response<P, E>>. The request stays valid until the whole
+  // response (a stream included) has been written.
+  template <class H>
+    requires(!Message<H>)
+  WireframeApp& route(std::uint32_t id, H handler) {
+    if constexpr (std::is_invocable_v<H&, P&, ConnectionContext&>) {
+      add_route(id, Handler(std::move(handler)));
+    } else {
+      static_assert(std::is_invocable_v<H&, P&>,
+                    "a handler takes (P&, ConnectionContext&) or (P&) and returns "
+                    "asio::awaitable<Response<P, E>>");
+      add_route(id, Handler([h = std::move(handler)](P& r, ConnectionContext&) { return h(r); }));
+    }
+    return *this;
+  }
+
+  // A typed handler: (Req, ConnectionContext&) -> awaitable<Rep>. The payload is decoded as Req
+  // (message.hpp); a payload that does not decode is a failure (errc::malformed_message). Rep is
+  // either a Message, sent back as one frame with the request's id, or a Response<P, E>.
+  template <Message Req, class H>
+    requires std::constructible_from<P, std::uint32_t, std::uint64_t, std::vector<std::byte>>
+  WireframeApp& route(std::uint32_t id, H handler) {
+    add_route(id, Handler([h = std::move(handler)](P& r, ConnectionContext& ctx)
+                              -> asio::awaitable<response_type> {
+      Req req{};
+      if (auto ec = decode_message(std::span<const std::byte>(r.payload()), req)) {
+        co_return response_type::error(WireframeError<E>::io(ec));
+      }
+      auto reply = co_await h(std::move(req), ctx);
+      if constexpr (std::is_same_v<decltype(reply), response_type>) {
+        co_return reply;
+      } else {
+        std::vector<std::byte> bytes;
+        encode_message(reply, bytes);
+        co_return response_type(P(r.id(), r.correlation_id(), std::move(bytes)));
+      }
+    }));
+    return *this;
+  }
+
+  // Middleware: (P&, ConnectionContext&, const Handler& next) -> awaitable<Response<P, E>>.
+  // The first one added is the outermost: it sees the request first and the response last.
+  WireframeApp& wrap(Middleware middleware) {
+    middleware_.push_back(std::move(middleware));
+    return *this;
+  }
+
+  WireframeApp& with_codec(C codec) {
+    codec_ = std::move(codec);
+    return *this;
+  }
+
+  template <class T>
+  WireframeApp& with_state(std::shared_ptr<T> value) {
+    state_.add(std::move(value));
+    return *this;
+  }
+  template <class T>
+    requires(!std::is_pointer_v<std::decay_t<T>>)
+  WireframeApp& with_state(T value) {
+    state_.add(std::make_shared<T>(std::move(value)));
+    return *this;
+  }
+
+  // Runs on the connection's thread before its first request is read.
+  WireframeApp& on_connection_setup(SetupHook hook) {
+    setup_ = std::move(hook);
+    return *this;
+  }
+  // Runs once however the connection ends; `reason` is empty for an orderly close.
+  WireframeApp& on_connection_teardown(TeardownHook hook) {
+    teardown_ = std::move(hook);
+    return *this;
+  }
+
+  WireframeApp& unknown_id_policy(UnknownIdPolicy policy) {
+    unknown_policy_ = policy;
+    return *this;
+  }
+  WireframeApp& handler_error_policy(HandlerErrorPolicy policy) {
+    error_policy_ = policy;
+    return *this;
+  }
+  WireframeApp& error_frame(ErrorFrameBuilder builder) {
+    error_frame_ = std::move(builder);
+    return *this;
+  }
+
+  WireframeApp& max_pipelined_requests(std::size_t n) {
+    settings_.max_pipelined_requests = n;
+    return *this;
+  }
+  WireframeApp& max_queued_frames(std::size_t n) {
+    settings_.max_queued_frames = n;
+    return *this;
+  }
+  WireframeApp& read_chunk_size(std::size_t bytes) {
+    settings_.read_chunk_size = bytes;
+    return *this;
+  }
+  WireframeApp& max_write_batch(std::size_t bytes) {
+    settings_.max_write_batch = bytes;
+    return *this;
+  }
+
+  // Validates and freezes the description. Throws std::system_error with
+  // errc::duplicate_route (naming the id) or errc::invalid_configuration: mistakes in setup are
+  // reported before the server starts, never discovered on the wire.
+  [[nodiscard]] std::shared_ptr<const BuiltApp<C, P, E>> build() const;
+
+ private:
+  void add_route(std::uint32_t id, Handler handler) {
+    const bool taken = std::any_of(routes_.begin(), routes_.end(),
+                                   [id](const auto& r) { return r.first == id; });
+    if (taken) duplicates_.push_back(id);
+    routes_.emplace_back(id, std::move(handler));
+  }
+
+  C codec_{};
+  std::vector<std::pair<std::uint32_t, Handler>> routes_;
+  std::vector<std::uint32_t> duplicates_;
+  std::vector<Middleware> middleware_;
+  AppState state_;
+  SetupHook setup_;
+  TeardownHook teardown_;
+  UnknownIdPolicy unknown_policy_ = UnknownIdPolicy::drop;
+  HandlerErrorPolicy error_policy_ = HandlerErrorPolicy::log;
+  ErrorFrameBuilder error_frame_;
+  ConnectionSettings settings_;
+};
+
+// The frozen app: shared by all connections of all workers, never mutated.
+template <FrameCodec C, Packet P, class E>
+struct BuiltApp {
+  using App = WireframeApp<C, P, E>;
+  using codec_type = C;
+  using packet_type = P;
+  using error_type = E;
+  using response_type = Response<P, E>;
+  using Handler = typename App::Handler;
+
+  C codec;
+  std::vector<std::pair<std::uint32_t, Handler>> routes;  // sorted by id, middleware applied
+  AppState state;
+  typename App::SetupHook setup;
+  typename App::TeardownHook teardown;
+  UnknownIdPolicy unknown_policy;
+  HandlerErrorPolicy error_policy;
+  typename App::ErrorFrameBuilder error_frame;
+  ConnectionSettings settings;
+
+  [[nodiscard]] const Handler* find(std::uint32_t id) const noexcept {
+    auto it = std::lower_bound(routes.begin(), routes.end(), id,
+                               [](const auto& r, std::uint32_t key) { return r.first < key; });
+    return it != routes.end() && it->first == id ? &it->second : nullptr;
+  }
+};
+
+template <FrameCodec C, Packet P, class E>
+std::shared_ptr<const BuiltApp<C, P, E>> WireframeApp<C, P, E>::build() const {
+  if (!duplicates_.empty()) {
+    throw std::system_error(make_error_code(errc::duplicate_route),
+                            fmt::format("message id {} is routed more than once", duplicates_[0]));
+  }
+  const auto& s = settings_;
+  if (s.max_pipelined_requests == 0 || s.max_queued_frames == 0 || s.read_chunk_size == 0 ||
+      s.max_write_batch == 0) {
+    throw std::system_error(make_error_code(errc::invalid_configuration),
+                            "connection limits must be positive");
+  }
+  const bool needs_error_frame = unknown_policy_ == UnknownIdPolicy::error_frame ||
+                                 error_policy_ == HandlerErrorPolicy::error_frame;
+  if (needs_error_frame && !error_frame_) {
+    throw std::system_error(make_error_code(errc::invalid_configuration),
+                            "an error_frame policy needs WireframeApp::error_frame(builder)");
+  }
+
+  auto built = std::make_shared<BuiltApp<C, P, E>>(BuiltApp<C, P, E>{
+      codec_, {}, state_, setup_, teardown_, unknown_policy_, error_policy_, error_frame_, s});
+  for (const auto& [id, handler] : routes_) {
+    Handler h = handler;
+    // Innermost first, so the first middleware added ends up outermost.
+    for (auto m = middleware_.rbegin(); m != middleware_.rend(); ++m) {
+      h = [mw = *m, next = std::move(h)](P& r, ConnectionContext& ctx) { return mw(r, ctx, next); };
+    }
+    built->routes.emplace_back(id, std::move(h));
+  }
+  std::sort(built->routes.begin(), built->routes.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  return built;
+}
+
+// The app most servers start with; its connection actor is compiled once into the library.
+using DefaultBuiltApp = BuiltApp<LengthDelimitedCodec, Envelope, NoProtocolError>;
+
+}  // namespace wireframe

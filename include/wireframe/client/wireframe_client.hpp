@@ -1,0 +1,190 @@
+#pragma once
+// WireframeClient: the client side of a wireframe protocol, over the same codec and packet
+// types as the server. Used by the tests and examples; good for tools and simple clients.
+//
+//   WireframeClient<> client(co_await asio::this_coro::executor);
+//   if (auto ec = co_await client.connect(endpoint)) ...;
+//   auto [ec, reply] = co_await client.call(Envelope(1, 0, "ping"));  // matched by correlation
+//
+// One coroutine at a time may use a client (it reads the socket itself when it waits; frames
+// that arrive for someone else, such as pushes or other correlation ids, are kept in an inbox
+// for a later receive()). Errors are returned, never thrown.
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <system_error>
+#include <tuple>
+#include <utility>
+
+#include "wireframe/buffer/byte_buffer.hpp"
+#include "wireframe/codec/frame_codec.hpp"
+#include "wireframe/codec/length_delimited.hpp"
+#include "wireframe/detail/asio.hpp"
+#include "wireframe/error/errc.hpp"
+#include "wireframe/packet/envelope.hpp"
+#include "wireframe/packet/message.hpp"
+#include "wireframe/packet/packet.hpp"
+
+namespace wireframe {
+
+template <FrameCodec C = LengthDelimitedCodec, Packet P = Envelope>
+class WireframeClient {
+ public:
+  using Result = std::tuple<std::error_code, P>;
+
+  explicit WireframeClient(asio::any_io_executor ex, C codec = {})
+      : socket_(std::move(ex)),
+        codec_(std::move(codec)),
+        rbuf_(saturating_add(saturating_add(codec_.max_frame_length(), codec_.max_overhead()), read_chunk)) {}
+
+  asio::awaitable<std::error_code> connect(const asio::ip::tcp::endpoint& endpoint) {
+    auto [ec] = co_await socket_.async_connect(endpoint, detail::use_nothrow);
+    if (!ec) socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+    co_return ec;
+  }
+
+  asio::awaitable<std::error_code> connect(const std::string& host, std::uint16_t port) {
+    asio::ip::tcp::resolver resolver(socket_.get_executor());
+    auto [ec, results] =
+        co_await resolver.async_resolve(host, std::to_string(port), detail::use_nothrow);
+    if (ec) co_return ec;
+    auto [cec, ep] = co_await asio::async_connect(socket_, results, detail::use_nothrow);
+    if (!cec) socket_.set_option(asio::ip::tcp::no_delay(true), cec);
+    co_return cec;
+  }
+
+  // Sends one frame as it is (its correlation id untouched).
+  asio::awaitable<std::error_code> send(const P& frame) {
+    wbuf_.clear();
+    if (auto ec = encode(frame)) co_return ec;
+    co_return co_await flush();
+  }
+
+  // Sends several frames in one write (pipelining).
+  template <class Range>
+  asio::awaitable<std::error_code> send_all(const Range& frames) {
+    wbuf_.clear();
+    for (const P& f : frames) {
+      if (auto ec = encode(f)) co_return ec;
+    }
+    co_return co_await flush();
+  }
+
+  // Sends `request` with a fresh correlation id (unless it has one) and returns the first frame
+  // that carries it. Other frames are kept for receive().
+  asio::awaitable<Result> call(P request) {
+    if (request.correlation_id() == 0) request.set_correlation_id(next_correlation_id());
+    const std::uint64_t correlation = request.correlation_id();
+    if (auto ec = co_await send(request)) co_return Result{ec, P{}};
+    co_return co_await receive_for(correlation);
+  }
+
+  // Typed request/reply over Envelope-like packets: encodes `message` as the payload of a frame
+  // with `id`, decodes the reply's payload as Rep.
+  template <Message Rep, Message Req>
+    requires std::constructible_from<P, std::uint32_t, std::uint64_t, std::vector<std::byte>>
+  asio::awaitable<std::tuple<std::error_code, Rep>> request(std::uint32_t id, const Req& message) {
+    std::vector<std::byte> bytes;
+    encode_message(message, bytes);
+    auto [ec, reply] = co_await call(P(id, 0, std::move(bytes)));
+    Rep value{};
+    if (!ec) ec = decode_message(std::span<const std::byte>(reply.payload()), value);
+    co_return std::tuple<std::error_code, Rep>{ec, std::move(value)};
+  }
+
+  // The next frame, in arrival order (frames kept earlier come first).
+  asio::awaitable<Result> receive() {
+    if (!inbox_.empty()) {
+      P frame = std::move(inbox_.front());
+      inbox_.pop_front();
+      co_return Result{std::error_code{}, std::move(frame)};
+    }
+    co_return co_await read_frame();
+  }
+
+  // The next frame carrying `correlation` (e.g. each frame of a multi-frame response).
+  asio::awaitable<Result> receive_for(std::uint64_t correlation) {
+    for (auto it = inbox_.begin(); it != inbox_.end(); ++it) {
+      if (it->correlation_id() == correlation) {
+        P frame = std::move(*it);
+        inbox_.erase(it);
+        co_return Result{std::error_code{}, std::move(frame)};
+      }
+    }
+    for (;;) {
+      auto [ec, frame] = co_await read_frame();
+      if (ec) co_return Result{ec, P{}};
+      if (frame.correlation_id() == correlation) co_return Result{ec, std::move(frame)};
+      inbox_.push_back(std::move(frame));
+    }
+  }
+
+  std::uint64_t next_correlation_id() noexcept { return ++last_correlation_; }
+
+  // Half-closes the sending side: the server sees EOF, answers what it has, then closes.
+  void shutdown_send() {
+    asio::error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  }
+
+  void close() {
+    asio::error_code ignored;
+    socket_.close(ignored);
+  }
+
+  [[nodiscard]] bool is_open() const { return socket_.is_open(); }
+  [[nodiscard]] asio::ip::tcp::socket& socket() noexcept { return socket_; }
+
+ private:
+  static constexpr std::size_t read_chunk = 16 * 1024;
+
+  std::error_code encode(const P& frame) {
+    return codec_.encode(frame.encoded_size(), wbuf_,
+                         [&frame](std::span<std::byte> dst) { frame.encode_to(dst); });
+  }
+
+  asio::awaitable<std::error_code> flush() {
+    auto [ec, n] = co_await asio::async_write(
+        socket_, asio::buffer(wbuf_.readable().data(), wbuf_.size()), detail::use_nothrow);
+    wbuf_.clear();
+    co_return ec;
+  }
+
+  asio::awaitable<Result> read_frame() {
+    for (;;) {
+      const DecodeResult res = codec_.decode(rbuf_.readable());
+      if (res.status == DecodeStatus::error) co_return Result{res.error, P{}};
+      if (res.status == DecodeStatus::frame) {
+        P frame;
+        std::error_code ec = frame.decode_from(res.frame);
+        rbuf_.consume(res.consumed);
+        co_return Result{ec, std::move(frame)};
+      }
+      auto space = rbuf_.prepare(read_chunk);
+      auto [ec, n] = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
+                                                      detail::use_nothrow);
+      if (ec) {
+        std::error_code out = ec;
+        if (ec == asio::error::eof) {
+          out = rbuf_.empty() ? std::error_code(make_error_code(errc::connection_closed))
+                              : std::error_code(make_error_code(errc::truncated_frame));
+        }
+        co_return Result{out, P{}};
+      }
+      rbuf_.commit(n);
+    }
+  }
+
+  asio::ip::tcp::socket socket_;
+  C codec_;
+  ByteBuffer rbuf_;
+  ByteBuffer wbuf_;
+  std::deque<P> inbox_;
+  std::uint64_t last_correlation_ = 0;
+};
+
+// Compiled once into the library (src/client/default_client.cpp), like the default actor.
+extern template class WireframeClient<LengthDelimitedCodec, Envelope>;
+
+}  // namespace wireframe

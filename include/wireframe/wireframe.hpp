@@ -1,0 +1,29 @@
+#pragma once
+// Umbrella header: everything a protocol server or client needs.
+
+#include "wireframe/version.hpp"
+
+#include "wireframe/buffer/byte_buffer.hpp"
+#include "wireframe/error/errc.hpp"
+#include "wireframe/error/wireframe_error.hpp"
+#include "wireframe/log/log.hpp"
+
+#include "wireframe/codec/frame_codec.hpp"
+#include "wireframe/codec/length_delimited.hpp"
+
+#include "wireframe/packet/envelope.hpp"
+#include "wireframe/packet/message.hpp"
+#include "wireframe/packet/packet.hpp"
+
+#include "wireframe/response/response.hpp"
+#include "wireframe/response/stream.hpp"
+
+#include "wireframe/app/app_state.hpp"
+#include "wireframe/app/connection_context.hpp"
+#include "wireframe/app/settings.hpp"
+#include "wireframe/app/wireframe_app.hpp"
+
+#include "wireframe/actor/connection_actor.hpp"
+#include "wireframe/server/wireframe_server.hpp"
+
+#include "wireframe/client/wireframe_client.hpp"

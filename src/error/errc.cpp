@@ -1,0 +1,37 @@
+#include "wireframe/error/errc.hpp"
+
+#include <string>
+
+namespace wireframe {
+namespace {
+
+class category final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "wireframe"; }
+
+  std::string message(int value) const override {
+    switch (static_cast<errc>(value)) {
+      case errc::frame_too_large: return "frame exceeds the maximum frame length";
+      case errc::truncated_frame: return "stream ended in the middle of a frame";
+      case errc::malformed_frame: return "malformed frame";
+      case errc::malformed_message: return "payload does not decode as the expected message";
+      case errc::unknown_message_id: return "no route for message id";
+      case errc::handler_failed: return "handler failed";
+      case errc::connection_closed: return "connection closed";
+      case errc::timed_out: return "timed out";
+      case errc::shutting_down: return "shutting down";
+      case errc::invalid_configuration: return "invalid configuration";
+      case errc::duplicate_route: return "a route for this message id already exists";
+    }
+    return "unknown wireframe error";
+  }
+};
+
+}  // namespace
+
+const std::error_category& wireframe_category() noexcept {
+  static const category instance;
+  return instance;
+}
+
+}  // namespace wireframe
