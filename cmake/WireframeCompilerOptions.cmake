@@ -8,6 +8,11 @@
 function(wireframe_set_warnings target)
   if(CMAKE_CXX_COMPILER_ID MATCHES "^(GNU|Clang|AppleClang)$")
     target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic)
+    if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+      # g++ 12 at -O1 and above misreads coroutine frames that Asio allocates with its own
+      # operator new/delete pair (awaitable_frame_base) as mismatched (GCC PR 104713 family).
+      target_compile_options(${target} PRIVATE -Wno-mismatched-new-delete)
+    endif()
     if(WIREFRAME_WARNINGS_AS_ERRORS)
       target_compile_options(${target} PRIVATE -Werror)
     endif()
@@ -51,6 +56,11 @@ function(wireframe_enable_sanitizers target)
   endif()
 
   get_target_property(type ${target} TYPE)
+  if(WIREFRAME_SANITIZE MATCHES "undefined" AND NOT type STREQUAL "INTERFACE_LIBRARY")
+    # Lets the one test that exhausts file descriptors know that UBSan (which needs a pipe for
+    # each vptr check) is in the process.
+    target_compile_definitions(${target} PRIVATE WIREFRAME_SANITIZE_UNDEFINED=1)
+  endif()
   if(type STREQUAL "INTERFACE_LIBRARY")
     target_compile_options(${target} INTERFACE ${flags})
     target_link_options(${target} INTERFACE ${flags})

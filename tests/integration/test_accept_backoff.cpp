@@ -1,6 +1,10 @@
 // Running out of file descriptors makes accept() fail with EMFILE while the connection stays in
 // the backlog. The server must back off (not spin on accept) and serve again once descriptors
 // are available.
+//
+// Not compiled under UBSan: its vptr check opens a pipe on every check, so in a process with no
+// descriptor left every virtual call reports a false "invalid vptr". The release suite runs it.
+#if !defined(WIREFRAME_SANITIZE_UNDEFINED)
 #include <sys/resource.h>
 #include <dirent.h>
 
@@ -52,13 +56,17 @@ TEST_CASE("accept errors from descriptor exhaustion back off instead of spinning
     run_async([&]() -> asio::awaitable<void> {
       WireframeClient<> client(co_await asio::this_coro::executor);
       client.socket().open(asio::ip::tcp::v4());  // take our descriptor before the limit
-      // No descriptor left for the server's accept().
+      // No descriptor left for the server's accept(). No assertion inside this window: UBSan's
+      // checks themselves need a descriptor (they read /proc/self/maps).
       rlimit tight = original;
       tight.rlim_cur = open_descriptors();
-      REQUIRE(setrlimit(RLIMIT_NOFILE, &tight) == 0);
-      CO_REQUIRE_OK(client.connect(fx.endpoint()));  // completes: the kernel queues it
+      const int tightened = setrlimit(RLIMIT_NOFILE, &tight);
+      const std::error_code connected = co_await client.connect(fx.endpoint());  // kernel queues it
       co_await sleep_for(400ms);
-      REQUIRE(setrlimit(RLIMIT_NOFILE, &original) == 0);
+      const int restored = setrlimit(RLIMIT_NOFILE, &original);
+      REQUIRE(tightened == 0);
+      REQUIRE(restored == 0);
+      REQUIRE_FALSE(connected);
       auto [ec, reply] = co_await client.call(Envelope(1, 0, "late"));  // served after recovery
       REQUIRE_FALSE(ec);
       CHECK(reply.payload_text() == "late");
@@ -71,3 +79,5 @@ TEST_CASE("accept errors from descriptor exhaustion back off instead of spinning
   CHECK(failures >= 1);   // it did hit the limit
   CHECK(failures <= 12);  // 5 ms doubling over 400 ms is about 7 tries; a spin is thousands
 }
+
+#endif  // !WIREFRAME_SANITIZE_UNDEFINED
