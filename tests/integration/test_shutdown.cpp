@@ -204,3 +204,50 @@ TEST_CASE("run_async serves as a coroutine and completes after stop()", "[integr
     CO_CHECK(eventually_async([&] { return finished; }, 3s));
   });
 }
+
+namespace {
+std::atomic<long> request_reads{0};
+
+// Touches its request after every await, forever: only the deadline ends it.
+Stream<Envelope> reads_request_forever(const Envelope& request) {
+  auto ex = co_await asio::this_coro::executor;
+  std::uint64_t sum = 0;
+  for (;;) {
+    co_await asio::post(ex, asio::use_awaitable);
+    sum += request.id() + request.payload().size();
+    ++request_reads;
+    if (sum % 64 == 0) co_yield Envelope(41, 0, "tick");
+  }
+}
+}  // namespace
+
+// Regression (ASan): a forced close ended the command, freeing the request, while the stream
+// that references it could still resume before the actor destroyed it.
+TEST_CASE("a stream cut off at the deadline never outlives its request",
+          "[integration][shutdown]") {
+  auto app = WireframeApp<>()
+                 .route(1, [](Envelope& req) -> asio::awaitable<Resp> {
+                   co_return reads_request_forever(req);
+                 })
+                 .build();
+  ServerFixture fx(app, 1, 100ms);
+  run_async([&]() -> asio::awaitable<void> {
+    WireframeClient<> client(co_await asio::this_coro::executor);
+    CO_REQUIRE_OK(client.connect(fx.endpoint()));
+    CO_REQUIRE_OK(client.send(Envelope(1, 1, "x")));
+    CO_REQUIRE(eventually_async([] { return request_reads.load() > 100; }));
+    const auto t0 = std::chrono::steady_clock::now();
+    fx.server().stop();
+    for (;;) {  // keep reading: only the deadline may end the stream
+      auto [ec, f] = co_await client.receive();
+      if (ec) break;
+    }
+    const auto elapsed = std::chrono::steady_clock::now() - t0;
+    CHECK(elapsed >= 80ms);
+    CHECK(elapsed < 3s);
+  });
+  CHECK(fx.wait_stopped(3s));
+  const long at_stop = request_reads.load();
+  std::this_thread::sleep_for(50ms);
+  CHECK(request_reads.load() == at_stop);  // the stream is gone, not running on
+}

@@ -6,6 +6,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include <wireframe/packet/envelope.hpp>
 #include <wireframe/response/response.hpp>
 
 using namespace wireframe;
@@ -137,4 +138,27 @@ TEST_CASE("Response has exactly the four shapes", "[response]") {
   CHECK(s.poll() == Stream<int>::State::failed);
   CHECK(s.error().io_error() == make_error_code(errc::timed_out));
   static_assert(std::variant_size_v<R::variant_type> == 4);
+}
+
+namespace {
+Stream<Envelope> about(const Envelope& request) {
+  co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+  co_yield Envelope(request.id() + 1, 0, "answer");
+}
+}  // namespace
+
+// Regression: an aggregate promise_type was built from the coroutine's arguments (C++20), so
+// this stream started with the request itself queued as its first frame.
+TEST_CASE("a stream taking a frame argument does not start with it queued", "[stream]") {
+  asio::io_context io;
+  const Envelope request(7, 1, "the request");
+  Stream<Envelope> s = about(request);
+  CHECK(s.poll() == Stream<Envelope>::State::pending);
+  s.start(io.get_executor(), &count_ring, nullptr);
+  CHECK(s.poll() == Stream<Envelope>::State::pending);
+  io.run_for(1s);
+  REQUIRE(s.poll() == Stream<Envelope>::State::item);
+  const Envelope first = s.take();
+  CHECK(first.id() == 8);
+  CHECK(first.payload_text() == "answer");
 }

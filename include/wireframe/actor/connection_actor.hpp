@@ -295,6 +295,9 @@ class ConnectionActor final : public TrackedConnection {
     stream_->start(socket_.get_executor(), &ring_writer, this);
     writer_bell_.ring();
     while (stream_ && !closing_) co_await dispatch_bell_.wait();
+    // A hard close leaves the stream mid-way. Destroy it (cancelling its pending await) before
+    // `request`, which it may reference, goes away with this command.
+    if (closing_) stream_.reset();
     if (stream_error_ && !closing_) {
       auto [error, detail_text] = std::move(*stream_error_);
       stream_error_.reset();

@@ -16,9 +16,10 @@
 // ends it with errc::handler_failed (the exception is kept for the log). Either way the actor
 // keeps the connection (see the app's error policy).
 //
-// The stream is lazy: nothing runs until the connection's writer starts it, and it produces one
-// frame at a time: after a co_yield the body stays suspended until the writer has taken the
-// frame. That is the back-pressure: a slow peer slows the generator down.
+// The stream is lazy: nothing runs until the connection starts it (when the handler has
+// returned it), and it produces one frame at a time: after a co_yield the body stays suspended
+// until the writer has taken the frame. That is the back-pressure: a slow peer slows the
+// generator down.
 //
 // Consumer side (the actor; single-threaded): start(), poll(), take(). Not for user code.
 
@@ -47,6 +48,11 @@ class Stream {
   };
 
   struct promise_type {
+    // Not an aggregate on purpose: C++20 constructs a coroutine's promise from the coroutine's
+    // parameters when it can, and an aggregate would take a stream's first argument (say, the
+    // request) as its first member, queuing it as a frame.
+    promise_type() noexcept = default;
+
     std::optional<F> item;
     std::optional<WireframeError<E>> error;
     std::exception_ptr exception;
