@@ -171,7 +171,7 @@ TEST_CASE("typed routes decode the payload and encode the reply", "[integration]
   });
 }
 
-TEST_CASE("handlers reach shared state; middleware runs first-added outermost", "[integration]") {
+TEST_CASE("handlers reach shared state and middleware runs first-added outermost", "[integration]") {
   struct Counter {
     std::atomic<int> hits{0};
   };

@@ -51,7 +51,7 @@ TEST_CASE("the default error frame carries the request's correlation id and a te
   CHECK(frame->payload_text().find("no route for message id") != std::string_view::npos);
 }
 
-TEST_CASE("app state is found by type; a missing type throws", "[app]") {
+TEST_CASE("app state is found by type and a missing type throws", "[app]") {
   struct Db {
     int n = 3;
   };

@@ -185,7 +185,7 @@ TEST_CASE("append copies bytes after the readable ones") {
   CHECK(text(buf.readable()) == "abcd");
 }
 
-TEST_CASE("clear empties but keeps storage; release frees it") {
+TEST_CASE("clear empties but keeps storage and release frees it") {
   ByteBuffer buf;
   write(buf, counting(500));
   const std::size_t capacity = buf.capacity();
