@@ -17,6 +17,8 @@
 #include "wireframe/packet/envelope.hpp"
 #include "wireframe/packet/packet.hpp"
 
+#include "support/bytes.hpp"
+
 using wireframe::ByteBuffer;
 using wireframe::DecodeStatus;
 using wireframe::Envelope;
@@ -27,18 +29,8 @@ static_assert(wireframe::Packet<Envelope>);
 
 namespace {
 
-using Bytes = std::vector<std::byte>;
-
-std::string hex(std::span<const std::byte> bytes) {
-  std::string out;
-  for (std::byte b : bytes) {
-    char cell[4];
-    std::snprintf(cell, sizeof cell, "%02x", std::to_integer<unsigned>(b));
-    if (!out.empty()) out += ' ';
-    out += cell;
-  }
-  return out;
-}
+using wireframe::test::Bytes;
+using wireframe::test::hex;
 
 Bytes encoded(const Envelope& e) {
   Bytes out(e.encoded_size());

@@ -17,6 +17,8 @@
 #include "wireframe/codec/length_delimited.hpp"
 #include "wireframe/error/errc.hpp"
 
+#include "support/bytes.hpp"
+
 using wireframe::ByteBuffer;
 using wireframe::DecodeStatus;
 using wireframe::Endian;
@@ -27,18 +29,8 @@ static_assert(wireframe::FrameCodec<LengthDelimitedCodec>);
 
 namespace {
 
-using Bytes = std::vector<std::byte>;
-
-std::string hex(std::span<const std::byte> bytes) {
-  std::string out;
-  for (std::byte b : bytes) {
-    char cell[4];
-    std::snprintf(cell, sizeof cell, "%02x", std::to_integer<unsigned>(b));
-    if (!out.empty()) out += ' ';
-    out += cell;
-  }
-  return out;
-}
+using wireframe::test::Bytes;
+using wireframe::test::hex;
 
 // Hex of the first n bytes.
 std::string head(const Bytes& bytes, std::size_t n) { return hex(std::span(bytes).first(n)); }

@@ -15,6 +15,8 @@
 #include "wireframe/packet/envelope.hpp"
 #include "wireframe/packet/message.hpp"
 
+#include "support/bytes.hpp"
+
 using wireframe::decode_message;
 using wireframe::encode_message;
 using wireframe::Envelope;
@@ -22,18 +24,8 @@ using wireframe::errc;
 
 namespace {
 
-using Bytes = std::vector<std::byte>;
-
-std::string hex(std::span<const std::byte> bytes) {
-  std::string out;
-  for (std::byte b : bytes) {
-    char cell[4];
-    std::snprintf(cell, sizeof cell, "%02x", std::to_integer<unsigned>(b));
-    if (!out.empty()) out += ' ';
-    out += cell;
-  }
-  return out;
-}
+using wireframe::test::Bytes;
+using wireframe::test::hex;
 
 template <class T>
 Bytes encode(const T& value) {
