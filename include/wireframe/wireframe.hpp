@@ -23,6 +23,10 @@
 #include "wireframe/app/settings.hpp"
 #include "wireframe/app/wireframe_app.hpp"
 
+#include "wireframe/push/push_handle.hpp"
+
+#include "wireframe/fragment/fragment.hpp"
+
 #include "wireframe/actor/connection_actor.hpp"
 #include "wireframe/server/wireframe_server.hpp"
 

@@ -1,0 +1,114 @@
+#pragma once
+// Fragmenter: outbound splitting of ONE logical message into fragments, one fragment at a time.
+//
+// The writer asks for the next fragment's size, has the codec write a frame of that size and
+// fills its body with write_next(); between two fragments it may write any other frame (e.g. a
+// high-priority push, interleaved as the Multiplexed strategy allows). The only copy is the one
+// of each payload slice into the destination frame body.
+//
+//   Fragmenter<Multiplexed, Envelope> f;
+//   f.reset(envelope, encoded_bytes, message_id);
+//   while (!f.done()) {
+//     auto ec = codec.encode(f.next_fragment_size(), write_buffer,
+//                            [&](std::span<std::byte> body) { f.write_next(body); });
+//     ...
+//   }
+//
+// A message that fits in one fragment becomes a single final fragment (overhead: the header
+// only); an empty message is one final fragment with an empty payload. The logical frame and
+// the encoded bytes are referenced, not copied: both must stay alive and unchanged until done()
+// or the next reset(). Single-threaded, like everything of one connection.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <type_traits>
+#include <utility>
+
+#include "wireframe/fragment/fragment_meta.hpp"
+#include "wireframe/fragment/fragment_strategy.hpp"
+
+namespace wireframe {
+
+template <class Strategy, class Frame>
+  requires FragmentStrategy<Strategy, Frame>
+class Fragmenter {
+ public:
+  Fragmenter() = default;
+  explicit Fragmenter(Strategy strategy) noexcept(std::is_nothrow_move_constructible_v<Strategy>)
+      : strategy_(std::move(strategy)) {}
+
+  // Starts splitting `encoded_message`, the encoded bytes of `logical_frame`. `message_id` is
+  // written by strategies that carry one (Multiplexed: its low 32 bits); ignored otherwise.
+  void reset(const Frame& logical_frame, std::span<const std::byte> encoded_message,
+             std::uint64_t message_id) noexcept {
+    frame_ = &logical_frame;
+    message_ = encoded_message;
+    offset_ = 0;
+    sequence_ = 0;
+    id_ = message_id;
+    // A cap of 0 would never make progress; a conforming strategy returns >= 1 anyway.
+    cap_ = std::max<std::size_t>(1, strategy_.max_fragment_payload(logical_frame));
+    pending_ = true;
+  }
+
+  // True when every fragment of the current message has been written (or before any reset()).
+  [[nodiscard]] bool done() const noexcept { return !pending_; }
+
+  // Size of the next fragment's frame body: header + payload slice. 0 when done().
+  [[nodiscard]] std::size_t next_fragment_size() const noexcept {
+    if (!pending_) return 0;
+    const FragmentMeta meta = next_meta();
+    return strategy_.header_size(meta, *frame_) + meta.payload_length;
+  }
+
+  // Writes the next fragment (header, then payload slice) into `dst` and advances. `dst` must
+  // hold next_fragment_size() bytes; returns the bytes written (0, and nothing advanced, when
+  // done() or when `dst` is too small).
+  std::size_t write_next(std::span<std::byte> dst) noexcept {
+    if (!pending_) return 0;
+    const FragmentMeta meta = next_meta();
+    const std::size_t header = strategy_.header_size(meta, *frame_);
+    if (dst.size() < header + meta.payload_length) return 0;
+    const std::size_t written = strategy_.encode_header(meta, *frame_, dst.first(header));
+    if (meta.payload_length != 0) {
+      std::memcpy(dst.data() + written, message_.data() + offset_, meta.payload_length);
+    }
+    offset_ += meta.payload_length;
+    ++sequence_;
+    if (meta.is_final) pending_ = false;
+    return written + meta.payload_length;
+  }
+
+  // Fragments the whole current message takes (at least 1).
+  [[nodiscard]] std::size_t fragment_count() const noexcept {
+    return message_.empty() ? 1 : (message_.size() + cap_ - 1) / cap_;
+  }
+  // Payload bytes not yet written.
+  [[nodiscard]] std::size_t remaining_bytes() const noexcept { return message_.size() - offset_; }
+  [[nodiscard]] const Strategy& strategy() const noexcept { return strategy_; }
+
+ private:
+  [[nodiscard]] FragmentMeta next_meta() const noexcept {
+    FragmentMeta meta;
+    meta.payload_length = std::min(cap_, message_.size() - offset_);
+    meta.is_final = offset_ + meta.payload_length == message_.size();
+    meta.message_id = id_;
+    meta.sequence = sequence_;
+    if (sequence_ == 0) meta.total_length = static_cast<std::uint64_t>(message_.size());
+    return meta;
+  }
+
+  Strategy strategy_{};
+  const Frame* frame_ = nullptr;
+  std::span<const std::byte> message_{};
+  std::size_t offset_ = 0;
+  std::size_t cap_ = 1;
+  std::uint64_t id_ = 0;
+  std::uint32_t sequence_ = 0;
+  bool pending_ = false;
+};
+
+}  // namespace wireframe
