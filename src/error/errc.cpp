@@ -22,6 +22,7 @@ class category final : public std::error_category {
       case errc::shutting_down: return "shutting down";
       case errc::invalid_configuration: return "invalid configuration";
       case errc::duplicate_route: return "a route for this message id already exists";
+      case errc::queue_full: return "push queue full";
     }
     return "unknown wireframe error";
   }

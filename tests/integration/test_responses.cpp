@@ -24,10 +24,10 @@ Stream<Envelope> counting_stream(int n, std::chrono::milliseconds gap) {
   }
 }
 
+// -1 if the payload is not an int. No Catch assertion here: handlers call it on server threads.
 int payload_int(const Envelope& e) {
   int v = -1;
-  REQUIRE_FALSE(e.decode_as(v));
-  return v;
+  return e.decode_as(v) ? -1 : v;
 }
 
 }  // namespace

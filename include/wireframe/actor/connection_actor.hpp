@@ -24,6 +24,7 @@
 #include "wireframe/detail/asio.hpp"
 #include "wireframe/error/errc.hpp"
 #include "wireframe/log/log.hpp"
+#include "wireframe/push/push_queues.hpp"
 #include "wireframe/server/connection_tracker.hpp"
 
 namespace wireframe {
@@ -54,11 +55,14 @@ class ConnectionActor final : public TrackedConnection {
                              app_->settings.read_chunk_size)),
         requests_(app_->settings.max_pipelined_requests),
         out_(app_->settings.max_queued_frames),
-        writer_bell_(socket_.get_executor()),
+        pushes_(std::make_shared<detail::PushQueues<P>>(socket_.get_executor(), id,
+                                                        app_->settings.high_push_capacity,
+                                                        app_->settings.low_push_capacity)),
         reader_bell_(socket_.get_executor()),
         dispatch_bell_(socket_.get_executor()),
         done_bell_(socket_.get_executor()) {
     pool_.reserve(pool_limit());
+    ctx_.set_push_queues(pushes_);
   }
 
   [[nodiscard]] asio::any_io_executor executor() { return socket_.get_executor(); }
@@ -74,6 +78,7 @@ class ConnectionActor final : public TrackedConnection {
       while (live_tasks_ > 0) co_await done_bell_.wait();
     }
     stream_.reset();  // a stream cut off by a hard close: cancels its pending await
+    report_lost_pushes();
     asio::error_code ignored;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
@@ -85,6 +90,7 @@ class ConnectionActor final : public TrackedConnection {
   void shutdown() override {
     if (draining_ || closing_) return;
     draining_ = true;
+    pushes_->close();  // no new pushes; the queued ones are still written
     reader_cancel_.emit(asio::cancellation_type::terminal);
     wake_all();
   }
@@ -151,8 +157,19 @@ class ConnectionActor final : public TrackedConnection {
     wake_all();
   }
 
+  void wake_writer() { pushes_->bell().ring(); }
+
+  // Frames pushed but never written (hard close, or pushed while the connection ended).
+  void report_lost_pushes() {
+    const auto lost = pushes_->close_and_take();
+    if (!lost.empty()) {
+      detail::log(LogLevel::warn, "connection {} ({}): {} pushed frame(s) not sent: connection closed",
+                  ctx_.id(), peer_text(), lost.size());
+    }
+  }
+
   void wake_all() {
-    writer_bell_.ring();
+    wake_writer();
     reader_bell_.ring();
     dispatch_bell_.ring();
   }
@@ -169,6 +186,10 @@ class ConnectionActor final : public TrackedConnection {
         continue;
       }
       auto space = rbuf_.prepare(chunk);
+      if (space.empty()) {  // only a codec understating max_overhead() gets here; never spin
+        fail(make_error_code(errc::frame_too_large), "read buffer at its cap");
+        break;
+      }
       auto [ec, n] =
           co_await socket_.async_read_some(asio::buffer(space.data(), space.size()), detail::use_nothrow);
       if (ec) {
@@ -230,7 +251,8 @@ class ConnectionActor final : public TrackedConnection {
       if (ctx_.close_requested()) shutdown();
     }
     dispatch_done_ = true;
-    writer_bell_.ring();
+    pushes_->close();  // no more requests: the connection ends once the queues are drained
+    wake_writer();
   }
 
   asio::awaitable<void> handle(P& request) {
@@ -280,7 +302,7 @@ class ConnectionActor final : public TrackedConnection {
     const bool room = co_await wait_for_room();
     if (!room) co_return;  // closing: the frame is dropped with the connection
     out_.push(OutItem(std::in_place_type<P>, std::move(frame)));
-    writer_bell_.ring();
+    wake_writer();
   }
 
   // Hands the stream to the writer and waits for its end: commands run one at a time, so the
@@ -293,7 +315,7 @@ class ConnectionActor final : public TrackedConnection {
     stream_error_.reset();
     out_.push(OutItem(std::in_place_type<StreamMarker>));
     stream_->start(socket_.get_executor(), &ring_writer, this);
-    writer_bell_.ring();
+    wake_writer();
     while (stream_ && !closing_) co_await dispatch_bell_.wait();
     // A hard close leaves the stream mid-way. Destroy it (cancelling its pending await) before
     // `request`, which it may reference, goes away with this command.
@@ -305,7 +327,7 @@ class ConnectionActor final : public TrackedConnection {
     }
   }
 
-  static void ring_writer(void* self) { static_cast<ConnectionActor*>(self)->writer_bell_.ring(); }
+  static void ring_writer(void* self) { static_cast<ConnectionActor*>(self)->wake_writer(); }
 
   asio::awaitable<void> on_unknown_id(P& request) {
     detail::log(LogLevel::debug, "connection {} ({}): no route for message id {}", ctx_.id(),
@@ -351,8 +373,8 @@ class ConnectionActor final : public TrackedConnection {
         }
         continue;
       }
-      if (dispatch_done_ && out_.empty()) break;  // everything answered
-      co_await writer_bell_.wait();               // nothing ready anywhere: park
+      if (dispatch_done_ && out_.empty() && pushes_drained()) break;  // everything sent
+      co_await pushes_->bell().wait();  // nothing ready anywhere: park
     }
     asio::error_code ignored;  // orderly end: the peer reads EOF after our last frame
     socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
@@ -360,17 +382,52 @@ class ConnectionActor final : public TrackedConnection {
 
   // The biased select: one item at a time from the highest-priority source that has one, so
   // priority is re-evaluated after every frame; stops when the batch is full or all are empty.
-  // Sources in strict order: 1. shutdown (closing_), 2./3. high/low push queues (issue 3),
-  // 4. the response source.
   void gather() {
     const std::size_t limit = app_->settings.max_write_batch;
     while (!closing_ && wbuf_.size() < limit) {
-      std::optional<P> frame = next_response_frame();
+      std::optional<P> frame = next_frame();
       if (!frame) return;
       encode(*frame);
       recycle(std::move(*frame));
     }
   }
+
+  // Sources in strict order: 1. shutdown (closing_, checked by the caller), 2. high pushes,
+  // 3. low pushes, 4. the response source; with fairness (max_high_before_low = n > 0): after n
+  // high frames in a row a low frame goes first, and after n pushed frames in a row the response
+  // source goes first, when they have something.
+  std::optional<P> next_frame() {
+    const std::size_t n = app_->settings.max_high_before_low;
+    if (n > 0 && pushes_in_a_row_ >= n) {
+      if (auto f = next_response_frame()) return taken_response(std::move(f));
+    }
+    if (pushes_->maybe_nonempty()) {  // no lock taken when nothing was pushed
+      const bool high_turn = n == 0 || high_in_a_row_ < n;
+      if (high_turn) {
+        if (auto f = pushes_->try_pop(PushPriority::high)) return taken_push(std::move(f), true);
+      }
+      if (auto f = pushes_->try_pop(PushPriority::low)) return taken_push(std::move(f), false);
+      if (!high_turn) {  // low had nothing after all: high goes on
+        if (auto f = pushes_->try_pop(PushPriority::high)) return taken_push(std::move(f), true);
+      }
+    }
+    return taken_response(next_response_frame());
+  }
+
+  std::optional<P> taken_push(std::optional<P> frame, bool high) {
+    high_in_a_row_ = high ? high_in_a_row_ + 1 : 0;
+    ++pushes_in_a_row_;
+    frame->set_correlation_id(0);  // server-initiated: answers no request
+    return frame;
+  }
+
+  std::optional<P> taken_response(std::optional<P> frame) {
+    high_in_a_row_ = 0;
+    if (frame) pushes_in_a_row_ = 0;
+    return frame;
+  }
+
+  bool pushes_drained() const { return !pushes_->maybe_nonempty(); }
 
   std::optional<P> next_response_frame() {
     while (!out_.empty()) {
@@ -454,7 +511,7 @@ class ConnectionActor final : public TrackedConnection {
   std::uint64_t stream_correlation_ = 0;
   std::optional<std::pair<WireframeError<E>, std::string>> stream_error_;
 
-  detail::ConcurrentDoorbell writer_bell_;  // concurrent: push handles ring it from any thread
+  std::shared_ptr<detail::PushQueues<P>> pushes_;  // its bell is the writer's doorbell
   detail::Doorbell reader_bell_;
   detail::Doorbell dispatch_bell_;
   detail::Doorbell done_bell_;
@@ -462,6 +519,8 @@ class ConnectionActor final : public TrackedConnection {
   asio::cancellation_signal dispatch_cancel_;
   asio::cancellation_signal writer_cancel_;
 
+  std::size_t high_in_a_row_ = 0;
+  std::size_t pushes_in_a_row_ = 0;
   int live_tasks_ = 0;
   bool draining_ = false;
   bool closing_ = false;

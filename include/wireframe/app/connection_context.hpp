@@ -3,15 +3,17 @@
 // connection, owned by the actor, used only on the connection's thread.
 
 #include <any>
-#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <typeindex>
+#include <typeinfo>
 
 #include "wireframe/app/app_state.hpp"
+#include "wireframe/app/connection_id.hpp"
 #include "wireframe/detail/asio.hpp"
+#include "wireframe/push/push_handle.hpp"
 
 namespace wireframe {
-
-// Unique per server for the server's lifetime (a 64-bit counter never wraps in practice).
-using ConnectionId = std::uint64_t;
 
 class ConnectionContext {
  public:
@@ -34,6 +36,23 @@ class ConnectionContext {
   // Per-connection slot for the application's own state (set it in on_connection_setup).
   [[nodiscard]] std::any& user_data() noexcept { return user_data_; }
 
+  // A handle for pushing frames to this connection from anywhere (push/push_handle.hpp). F is
+  // the app's packet type; asking for another type is a programming error (std::logic_error).
+  template <class F>
+  [[nodiscard]] PushHandle<F> push_handle() const {
+    if (!push_queues_ || push_type_ != typeid(F)) {
+      throw std::logic_error("wireframe: push_handle<F>() with F other than the app's packet type");
+    }
+    return PushHandle<F>(std::static_pointer_cast<detail::PushQueues<F>>(push_queues_));
+  }
+
+  // Set once by the connection actor.
+  template <class F>
+  void set_push_queues(std::shared_ptr<detail::PushQueues<F>> queues) {
+    push_queues_ = std::move(queues);
+    push_type_ = typeid(F);
+  }
+
   // Asks the connection to close once the current response has been written.
   void close() noexcept { close_requested_ = true; }
   [[nodiscard]] bool close_requested() const noexcept { return close_requested_; }
@@ -45,6 +64,8 @@ class ConnectionContext {
   asio::ip::tcp::endpoint local_;
   const AppState* state_;
   std::any user_data_;
+  std::shared_ptr<void> push_queues_;
+  std::type_index push_type_ = typeid(void);
   bool close_requested_ = false;
 };
 

@@ -27,6 +27,13 @@ struct ConnectionSettings {
   std::size_t read_chunk_size = 16 * 1024;
   // Bytes gathered into one socket write at most.
   std::size_t max_write_batch = 64 * 1024;
+  // Capacity of each push queue (frames). A full queue makes push() wait and try_push() fail.
+  std::size_t high_push_capacity = 64;
+  std::size_t low_push_capacity = 256;
+  // Fairness: after this many consecutive high-priority frames one low-priority frame goes out,
+  // and after this many consecutive pushed frames the response source gets a turn. 0 disables
+  // (strict priority, which can starve the lower sources).
+  std::size_t max_high_before_low = 8;
 };
 
 }  // namespace wireframe

@@ -171,6 +171,15 @@ class WireframeApp {
     settings_.max_write_batch = bytes;
     return *this;
   }
+  WireframeApp& push_queue_capacity(std::size_t high, std::size_t low) {
+    settings_.high_push_capacity = high;
+    settings_.low_push_capacity = low;
+    return *this;
+  }
+  WireframeApp& max_high_before_low(std::size_t n) {
+    settings_.max_high_before_low = n;
+    return *this;
+  }
 
   // Validates and freezes the description. Throws std::system_error with
   // errc::duplicate_route (naming the id) or errc::invalid_configuration: mistakes in setup are
@@ -233,7 +242,7 @@ std::shared_ptr<const BuiltApp<C, P, E>> WireframeApp<C, P, E>::build() const {
   }
   const auto& s = settings_;
   if (s.max_pipelined_requests == 0 || s.max_queued_frames == 0 || s.read_chunk_size == 0 ||
-      s.max_write_batch == 0) {
+      s.max_write_batch == 0 || s.high_push_capacity == 0 || s.low_push_capacity == 0) {
     throw std::system_error(make_error_code(errc::invalid_configuration),
                             "connection limits must be positive");
   }

@@ -162,6 +162,7 @@ class WireframeClient {
         co_return Result{ec, std::move(frame)};
       }
       auto space = rbuf_.prepare(read_chunk);
+      if (space.empty()) co_return Result{make_error_code(errc::frame_too_large), P{}};
       auto [ec, n] = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
                                                       detail::use_nothrow);
       if (ec) {

@@ -18,6 +18,7 @@ enum class errc {
   shutting_down,         // the server or connection is shutting down
   invalid_configuration, // a builder was given contradictory or out-of-range settings
   duplicate_route,       // WireframeApp::route was given the same id twice
+  queue_full,            // a push queue had no room and the caller would not wait
 };
 
 const std::error_category& wireframe_category() noexcept;

@@ -1,0 +1,301 @@
+// Server-initiated pushes: priorities, fairness, back-pressure, other threads, closed connections.
+// (fmt::format, not "x" + std::to_string(i): g++ 12 at -O3 raises a false -Wrestrict on that.)
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "support/async_test.hpp"
+
+using namespace wireframe;
+using namespace wireframe::test;
+using namespace std::chrono_literals;
+using Resp = Response<Envelope>;
+
+namespace {
+
+// Server-side code must not call Catch's assertions (they are not thread-safe): handlers count
+// what went wrong here and the test thread checks the count.
+std::atomic<int> server_side_failures{0};
+void expect(bool ok) {
+  if (!ok) ++server_side_failures;
+}
+
+// Payload texts of the next `n` frames the client receives.
+asio::awaitable<std::vector<std::string>> receive_texts(WireframeClient<>& client, int n) {
+  std::vector<std::string> texts;
+  for (int i = 0; i < n; ++i) {
+    auto [ec, f] = co_await client.receive();
+    REQUIRE_FALSE(ec);
+    CHECK(f.correlation_id() == 0);  // pushes answer no request
+    texts.emplace_back(f.payload_text());
+  }
+  CHECK(server_side_failures.exchange(0) == 0);
+  co_return texts;
+}
+
+// Handler for id 1: pushes `lows` low then `highs` high frames in one synchronous run, so the
+// writer (same thread) sees both queues full at once.
+auto fill_both(int lows, int highs) {
+  return [lows, highs](Envelope&, ConnectionContext& ctx) -> asio::awaitable<Resp> {
+    auto handle = ctx.push_handle<Envelope>();
+    for (int i = 0; i < lows; ++i) {
+      expect(!handle.try_push(Envelope(7, 0, fmt::format("L{}", i)), PushPriority::low));
+    }
+    for (int i = 0; i < highs; ++i) {
+      expect(!handle.try_push(Envelope(7, 0, fmt::format("H{}", i)), PushPriority::high));
+    }
+    co_return Resp{};
+  };
+}
+
+std::vector<std::string> names(std::initializer_list<const char*> list) {
+  return {list.begin(), list.end()};
+}
+
+}  // namespace
+
+TEST_CASE("with both queues full, high frames go first (strict when fairness is off)",
+          "[integration][push]") {
+  ServerFixture fx(WireframeApp<>().route(1, fill_both(4, 4)).max_high_before_low(0).build());
+  run_async([&]() -> asio::awaitable<void> {
+    WireframeClient<> client(co_await asio::this_coro::executor);
+    CO_REQUIRE_OK(client.connect(fx.endpoint()));
+    CO_REQUIRE_OK(client.send(Envelope(1, 5, "")));
+    auto texts = co_await receive_texts(client, 8);
+    CHECK(texts == names({"H0", "H1", "H2", "H3", "L0", "L1", "L2", "L3"}));
+  });
+}
+
+TEST_CASE("fairness lets one low frame through after max_high_before_low high frames",
+          "[integration][push]") {
+  ServerFixture fx(WireframeApp<>().route(1, fill_both(3, 5)).max_high_before_low(2).build());
+  run_async([&]() -> asio::awaitable<void> {
+    WireframeClient<> client(co_await asio::this_coro::executor);
+    CO_REQUIRE_OK(client.connect(fx.endpoint()));
+    CO_REQUIRE_OK(client.send(Envelope(1, 5, "")));
+    auto texts = co_await receive_texts(client, 8);
+    CHECK(texts == names({"H0", "H1", "L0", "H2", "H3", "L1", "H4", "L2"}));
+  });
+}
+
+TEST_CASE("pushes do not starve a response: it gets a turn after max_high_before_low pushes",
+          "[integration][push]") {
+  auto app = WireframeApp<>()
+                 .route(1, [](Envelope& req, ConnectionContext& ctx) -> asio::awaitable<Resp> {
+                   auto handle = ctx.push_handle<Envelope>();
+                   for (int i = 0; i < 6; ++i) {
+                     expect(!handle.try_push(Envelope(7, 0, fmt::format("H{}", i)), PushPriority::high));
+                   }
+                   co_return std::move(req);  // the response competes with six queued pushes
+                 })
+                 .max_high_before_low(3)
+                 .build();
+  ServerFixture fx(app);
+  run_async([&]() -> asio::awaitable<void> {
+    WireframeClient<> client(co_await asio::this_coro::executor);
+    CO_REQUIRE_OK(client.connect(fx.endpoint()));
+    CO_REQUIRE_OK(client.send(Envelope(1, 9, "R")));
+    std::vector<std::pair<std::string, std::uint64_t>> got;
+    for (int i = 0; i < 7; ++i) {
+      auto [ec, f] = co_await client.receive();
+      REQUIRE_FALSE(ec);
+      got.emplace_back(std::string(f.payload_text()), f.correlation_id());
+    }
+    const std::vector<std::pair<std::string, std::uint64_t>> want{
+        {"H0", 0}, {"H1", 0}, {"H2", 0}, {"R", 9}, {"H3", 0}, {"H4", 0}, {"H5", 0}};
+    CHECK(got == want);
+  });
+}
+
+TEST_CASE("a full queue fails try_push and makes push wait until the writer drains it",
+          "[integration][push]") {
+  std::atomic<int> waited_result{-1};
+  auto app =
+      WireframeApp<>()
+          .route(1, [&](Envelope&, ConnectionContext& ctx) -> asio::awaitable<Resp> {
+            auto handle = ctx.push_handle<Envelope>();
+            for (int i = 0; i < 2; ++i) expect(!handle.try_push(Envelope(7, 0, fmt::format("q{}", i))));
+            expect(handle.try_push(Envelope(7, 0, "no room")) == make_error_code(errc::queue_full));
+            expect(!handle.push_with_policy(Envelope(7, 0, "dropped"), PushPriority::low,
+                                            PushPolicy::drop_if_full));
+            expect(handle.push_with_policy(Envelope(7, 0, "refused"), PushPriority::low,
+                                           PushPolicy::return_error_if_full) ==
+                   make_error_code(errc::queue_full));
+            // The queue is full right now, so this must wait until the writer (same thread,
+            // running while we are suspended) has made room.
+            const std::error_code ec = co_await handle.push(Envelope(7, 0, "waited"));
+            waited_result = ec.value();
+            co_return Resp{};
+          })
+          .push_queue_capacity(2, 2)
+          .build();
+  ServerFixture fx(app);
+  run_async([&]() -> asio::awaitable<void> {
+    WireframeClient<> client(co_await asio::this_coro::executor);
+    CO_REQUIRE_OK(client.connect(fx.endpoint()));
+    CO_REQUIRE_OK(client.send(Envelope(1, 1, "")));
+    auto texts = co_await receive_texts(client, 3);
+    CHECK(texts == names({"q0", "q1", "waited"}));
+    CHECK(waited_result == 0);
+  });
+}
+
+TEST_CASE("pushes arrive from another connection and from a thread that is not an Asio thread",
+          "[integration][push]") {
+  struct Subscribers {
+    std::mutex mutex;
+    std::vector<PushHandle<Envelope>> handles;
+  };
+  auto subs = std::make_shared<Subscribers>();
+  auto app = WireframeApp<>()
+                 .with_state(subs)
+                 .route(10, [](Envelope& req, ConnectionContext& ctx) -> asio::awaitable<Resp> {
+                   auto& s = ctx.state<Subscribers>();
+                   std::lock_guard lock(s.mutex);
+                   s.handles.push_back(ctx.push_handle<Envelope>());
+                   co_return std::move(req);  // "subscribed"
+                 })
+                 .route(11, [](Envelope& req, ConnectionContext& ctx) -> asio::awaitable<Resp> {
+                   auto& s = ctx.state<Subscribers>();
+                   std::vector<PushHandle<Envelope>> targets;
+                   {
+                     std::lock_guard lock(s.mutex);
+                     targets = s.handles;
+                   }
+                   for (auto& h : targets) {
+                     const std::error_code ec = co_await h.push(Envelope(12, 0, req.payload_text()));
+                     expect(!ec);
+                   }
+                   co_return Resp{};
+                 })
+                 .build();
+  ServerFixture fx(app, 2);
+  run_async([&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    WireframeClient<> subscriber(ex);
+    CO_REQUIRE_OK(subscriber.connect(fx.endpoint()));
+    auto [ec, ack] = co_await subscriber.call(Envelope(10, 0, "subscribe"));
+    REQUIRE_FALSE(ec);
+    WireframeClient<> publisher(ex);
+    CO_REQUIRE_OK(publisher.connect(fx.endpoint()));
+    CO_REQUIRE_OK(publisher.send(Envelope(11, 0, "from another connection")));
+    auto first = co_await receive_texts(subscriber, 1);
+    CHECK(first == names({"from another connection"}));
+
+    PushHandle<Envelope> handle;
+    {
+      std::lock_guard lock(subs->mutex);
+      REQUIRE(subs->handles.size() == 1);
+      handle = subs->handles[0];
+    }
+    std::error_code from_thread;
+    std::thread plain([handle, &from_thread]() mutable {
+      from_thread = handle.try_push(Envelope(12, 0, "from a plain thread"), PushPriority::high);
+    });
+    plain.join();
+    REQUIRE_FALSE(from_thread);
+    auto second = co_await receive_texts(subscriber, 1);
+    CHECK(second == names({"from a plain thread"}));
+  });
+}
+
+TEST_CASE("pushing to a connection that has ended fails fast", "[integration][push]") {
+  std::mutex mutex;
+  PushHandle<Envelope> kept;
+  auto app = WireframeApp<>()
+                 .route(1, [&](Envelope& req, ConnectionContext& ctx) -> asio::awaitable<Resp> {
+                   std::lock_guard lock(mutex);
+                   kept = ctx.push_handle<Envelope>();
+                   co_return std::move(req);
+                 })
+                 .build();
+  ServerFixture fx(app);
+  run_async([&]() -> asio::awaitable<void> {
+    {
+      WireframeClient<> client(co_await asio::this_coro::executor);
+      CO_REQUIRE_OK(client.connect(fx.endpoint()));
+      auto [ec, r] = co_await client.call(Envelope(1, 0, "x"));
+      REQUIRE_FALSE(ec);
+    }  // the client goes away
+    CO_REQUIRE(eventually_async([&] { return fx.server().connection_count() == 0; }));
+    PushHandle<Envelope> handle;
+    {
+      std::lock_guard lock(mutex);
+      handle = kept;
+    }
+    CHECK(handle.is_closed());
+    CHECK(handle.try_push(Envelope(7, 0, "late")) == make_error_code(errc::connection_closed));
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::error_code ec = co_await handle.push(Envelope(7, 0, "late"));
+    CHECK(ec == make_error_code(errc::connection_closed));
+    CHECK(std::chrono::steady_clock::now() - t0 < 100ms);
+  });
+}
+
+TEST_CASE("frames already queued when shutdown starts are written before the close",
+          "[integration][push]") {
+  std::atomic<bool> queued{false};
+  auto app = WireframeApp<>()
+                 .route(1, [&](Envelope&, ConnectionContext& ctx) -> asio::awaitable<Resp> {
+                   auto handle = ctx.push_handle<Envelope>();
+                   for (int i = 0; i < 5; ++i) expect(!handle.try_push(Envelope(7, 0, fmt::format("p{}", i))));
+                   queued = true;
+                   co_await sleep_for(100ms);  // stop() arrives while the pushes wait behind us
+                   co_return Resp{};
+                 })
+                 .max_high_before_low(0)
+                 .build();
+  ServerFixture fx(app, 1, 5s);
+  run_async([&]() -> asio::awaitable<void> {
+    WireframeClient<> client(co_await asio::this_coro::executor);
+    CO_REQUIRE_OK(client.connect(fx.endpoint()));
+    CO_REQUIRE_OK(client.send(Envelope(1, 1, "")));
+    CO_REQUIRE(eventually_async([&] { return queued.load(); }));
+    fx.server().stop();
+    auto texts = co_await receive_texts(client, 5);
+    CHECK(texts == names({"p0", "p1", "p2", "p3", "p4"}));
+    auto [ec, none] = co_await client.receive();
+    CHECK(ec == make_error_code(errc::connection_closed));
+  });
+}
+
+TEST_CASE("a stream and pushes interleave and stream frames keep their correlation id",
+          "[integration][push]") {
+  auto ticker = [](PushHandle<Envelope> handle) -> Stream<Envelope> {
+    for (int i = 0; i < 3; ++i) {
+      co_yield Envelope(20, 0, fmt::format("s{}", i));
+      // Each push is queued while the stream waits for its next turn.
+      co_await handle.push(Envelope(7, 0, fmt::format("p{}", i)), PushPriority::high);
+    }
+  };
+  auto app = WireframeApp<>()
+                 .route(1, [ticker](Envelope&, ConnectionContext& ctx) -> asio::awaitable<Resp> {
+                   co_return ticker(ctx.push_handle<Envelope>());
+                 })
+                 .build();
+  ServerFixture fx(app);
+  run_async([&]() -> asio::awaitable<void> {
+    WireframeClient<> client(co_await asio::this_coro::executor);
+    CO_REQUIRE_OK(client.connect(fx.endpoint()));
+    CO_REQUIRE_OK(client.send(Envelope(1, 77, "")));
+    int stream_frames = 0;
+    int pushes = 0;
+    for (int i = 0; i < 6; ++i) {
+      auto [ec, f] = co_await client.receive();
+      REQUIRE_FALSE(ec);
+      if (f.id() == 20) {
+        CHECK(f.correlation_id() == 77);
+        CHECK(f.payload_text() == fmt::format("s{}", stream_frames++));
+      } else {
+        CHECK(f.correlation_id() == 0);
+        CHECK(f.payload_text() == fmt::format("p{}", pushes++));
+      }
+    }
+    CHECK(stream_frames == 3);
+    CHECK(pushes == 3);
+  });
+}
