@@ -24,6 +24,7 @@
 #include "wireframe/app/wireframe_app.hpp"
 
 #include "wireframe/push/push_handle.hpp"
+#include "wireframe/push/session_registry.hpp"
 
 #include "wireframe/fragment/fragment.hpp"
 

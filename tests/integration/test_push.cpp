@@ -299,3 +299,51 @@ TEST_CASE("a stream and pushes interleave and stream frames keep their correlati
     CHECK(pushes == 3);
   });
 }
+
+TEST_CASE("the session registry broadcasts to live clients and forgets ended ones",
+          "[integration][push][registry]") {
+  auto registry = std::make_shared<SessionRegistry<Envelope>>();
+  auto app = WireframeApp<>()
+                 .route(1, [](Envelope& req) -> asio::awaitable<Resp> { co_return std::move(req); })
+                 .with_session_registry(registry)
+                 .build();
+  ServerFixture fx(app, 2);
+  run_async([&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    std::vector<std::unique_ptr<WireframeClient<>>> clients;
+    for (int i = 0; i < 3; ++i) {
+      clients.push_back(std::make_unique<WireframeClient<>>(ex));
+      CO_REQUIRE_OK(clients.back()->connect(fx.endpoint()));
+      auto [ec, r] = co_await clients.back()->call(Envelope(1, 0, "hi"));  // surely registered now
+      REQUIRE_FALSE(ec);
+    }
+    CHECK(registry->size() == 3);
+    CHECK(registry->broadcast(Envelope(9, 0, "news")) == 3);
+    for (auto& c : clients) {
+      auto texts = co_await receive_texts(*c, 1);
+      CHECK(texts == names({"news"}));
+    }
+    clients.clear();  // all three disconnect
+    CO_CHECK(eventually_async([&] { return registry->entry_count() == 0; }));
+    CHECK(registry->size() == 0);
+  });
+}
+
+TEST_CASE("registry entries vanish after many real connects and disconnects",
+          "[integration][push][registry]") {
+  auto registry = std::make_shared<SessionRegistry<Envelope>>();
+  ServerFixture fx(WireframeApp<>()
+                       .route(1, [](Envelope& req) -> asio::awaitable<Resp> { co_return std::move(req); })
+                       .with_session_registry(registry)
+                       .build(),
+                   2);
+  run_async([&]() -> asio::awaitable<void> {
+    for (int i = 0; i < 200; ++i) {
+      WireframeClient<> client(co_await asio::this_coro::executor);
+      CO_REQUIRE_OK(client.connect(fx.endpoint()));
+      auto [ec, r] = co_await client.call(Envelope(1, 0, "x"));
+      REQUIRE_FALSE(ec);
+    }
+    CO_CHECK(eventually_async([&] { return registry->entry_count() == 0; }));
+  }, 30s);
+}

@@ -71,6 +71,7 @@ class ConnectionActor final : public TrackedConnection {
   // teardown has run.
   asio::awaitable<void> run() {
     tracker_.add(*this);
+    if (app_->registry) app_->registry->add(ctx_.id(), pushes_);
     if (run_setup_hook()) {
       spawn(reader(), reader_cancel_);
       spawn(dispatcher(), dispatch_cancel_);
@@ -78,6 +79,7 @@ class ConnectionActor final : public TrackedConnection {
       while (live_tasks_ > 0) co_await done_bell_.wait();
     }
     stream_.reset();  // a stream cut off by a hard close: cancels its pending await
+    if (app_->registry) app_->registry->remove(ctx_.id());
     report_lost_pushes();
     asio::error_code ignored;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);

@@ -32,6 +32,7 @@
 #include "wireframe/packet/envelope.hpp"
 #include "wireframe/packet/message.hpp"
 #include "wireframe/packet/packet.hpp"
+#include "wireframe/push/session_registry.hpp"
 #include "wireframe/response/response.hpp"
 
 namespace wireframe {
@@ -176,6 +177,11 @@ class WireframeApp {
     settings_.low_push_capacity = low;
     return *this;
   }
+  // Every connection registers itself here while it lives (push/session_registry.hpp).
+  WireframeApp& with_session_registry(std::shared_ptr<SessionRegistry<P>> registry) {
+    registry_ = std::move(registry);
+    return *this;
+  }
   WireframeApp& max_high_before_low(std::size_t n) {
     settings_.max_high_before_low = n;
     return *this;
@@ -205,6 +211,7 @@ class WireframeApp {
   HandlerErrorPolicy error_policy_ = HandlerErrorPolicy::log;
   ErrorFrameBuilder error_frame_;
   ConnectionSettings settings_;
+  std::shared_ptr<SessionRegistry<P>> registry_;
 };
 
 // The frozen app: shared by all connections of all workers, never mutated.
@@ -226,6 +233,7 @@ struct BuiltApp {
   HandlerErrorPolicy error_policy;
   typename App::ErrorFrameBuilder error_frame;
   ConnectionSettings settings;
+  std::shared_ptr<SessionRegistry<P>> registry;  // may be null
 
   [[nodiscard]] const Handler* find(std::uint32_t id) const noexcept {
     auto it = std::lower_bound(routes.begin(), routes.end(), id,
@@ -254,7 +262,8 @@ std::shared_ptr<const BuiltApp<C, P, E>> WireframeApp<C, P, E>::build() const {
   }
 
   auto built = std::make_shared<BuiltApp<C, P, E>>(BuiltApp<C, P, E>{
-      codec_, {}, state_, setup_, teardown_, unknown_policy_, error_policy_, error_frame_, s});
+      codec_, {}, state_, setup_, teardown_, unknown_policy_, error_policy_, error_frame_, s,
+      registry_});
   for (const auto& [id, handler] : routes_) {
     Handler h = handler;
     // Innermost first, so the first middleware added ends up outermost.

@@ -1,0 +1,105 @@
+// SessionRegistry with real push queues (no sockets): weak entries, liveness, growth, threads.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <wireframe/packet/envelope.hpp>
+#include <wireframe/push/session_registry.hpp>
+
+using namespace wireframe;
+using Queues = detail::PushQueues<Envelope>;
+
+namespace {
+std::shared_ptr<Queues> make_queues(asio::io_context& io, ConnectionId id) {
+  return std::make_shared<Queues>(io.get_executor(), id, 4, 4);
+}
+}  // namespace
+
+TEST_CASE("the registry finds live sessions and hands out working handles", "[registry]") {
+  asio::io_context io;
+  SessionRegistry<Envelope> registry;
+  auto q1 = make_queues(io, 1);
+  auto q2 = make_queues(io, 2);
+  registry.add(1, q1);
+  registry.add(2, q2);
+  CHECK(registry.size() == 2);
+  auto h = registry.find(2);
+  REQUIRE(h);
+  CHECK(h->connection_id() == 2);
+  CHECK_FALSE(h->try_push(Envelope(5, 0, "x")));
+  CHECK(q2->try_pop(PushPriority::low).has_value());
+  CHECK_FALSE(registry.find(3));
+}
+
+TEST_CASE("a registry entry never keeps a connection alive", "[registry]") {
+  asio::io_context io;
+  SessionRegistry<Envelope> registry;
+  auto q = make_queues(io, 7);
+  std::weak_ptr<Queues> watch = q;
+  registry.add(7, q);
+  q.reset();  // the connection's last owner lets go
+  CHECK(watch.expired());
+  CHECK_FALSE(registry.find(7));
+  CHECK(registry.size() == 0);
+}
+
+TEST_CASE("a connection that is shutting down is not found, handles held or not", "[registry]") {
+  asio::io_context io;
+  SessionRegistry<Envelope> registry;
+  auto q = make_queues(io, 9);
+  registry.add(9, q);
+  auto held = registry.find(9);
+  REQUIRE(held);
+  q->close();  // what the actor does when shutdown starts
+  CHECK_FALSE(registry.find(9));
+  CHECK(registry.size() == 0);
+  CHECK(held->try_push(Envelope(5, 0, "late")) == make_error_code(errc::connection_closed));
+}
+
+TEST_CASE("a million connects and disconnects leave nothing behind", "[registry]") {
+  asio::io_context io;
+  SessionRegistry<Envelope> registry;
+  auto q = make_queues(io, 0);
+  for (ConnectionId id = 1; id <= 1'000'000; ++id) {
+    registry.add(id, q);
+    if (id > 8) registry.remove(id - 8);  // about eight live at any time
+  }
+  CHECK(registry.entry_count() == 8);
+  for (ConnectionId id = 1'000'000 - 7; id <= 1'000'000; ++id) registry.remove(id);
+  CHECK(registry.entry_count() == 0);
+}
+
+TEST_CASE("lookups from many threads run alongside registration", "[registry]") {
+  asio::io_context io;
+  SessionRegistry<Envelope> registry;
+  std::vector<std::shared_ptr<Queues>> queues;
+  for (ConnectionId id = 1; id <= 64; ++id) {
+    queues.push_back(make_queues(io, id));
+    registry.add(id, queues.back());
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<long> found{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      while (!stop) {
+        for (ConnectionId id = 1; id <= 64; ++id) {
+          if (registry.find(id)) ++found;
+        }
+      }
+    });
+  }
+  // A writer churns ids above 64 meanwhile.
+  for (ConnectionId id = 65; id < 20'065; ++id) {
+    registry.add(id, queues[0]);
+    registry.remove(id);
+  }
+  stop = true;
+  for (auto& t : readers) t.join();
+  CHECK(found > 0);
+  CHECK(registry.size() == 64);
+  CHECK(registry.entry_count() == 64);
+}
