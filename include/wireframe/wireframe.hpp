@@ -26,6 +26,8 @@
 #include "wireframe/push/push_handle.hpp"
 #include "wireframe/push/session_registry.hpp"
 
+#include "wireframe/protocol/wireframe_protocol.hpp"
+
 #include "wireframe/fragment/fragment.hpp"
 
 #include "wireframe/actor/connection_actor.hpp"

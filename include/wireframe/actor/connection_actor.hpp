@@ -63,6 +63,10 @@ class ConnectionActor final : public TrackedConnection {
         done_bell_(socket_.get_executor()) {
     pool_.reserve(pool_limit());
     ctx_.set_push_queues(pushes_);
+    if (app_->protocol) {
+      protocol_ = app_->protocol(ctx_);
+      protocol_sees_frames_ = protocol_->sees_frames();
+    }
   }
 
   [[nodiscard]] asio::any_io_executor executor() { return socket_.get_executor(); }
@@ -73,6 +77,7 @@ class ConnectionActor final : public TrackedConnection {
     tracker_.add(*this);
     if (app_->registry) app_->registry->add(ctx_.id(), pushes_);
     if (run_setup_hook()) {
+      if (protocol_) protocol_->on_connection_setup(ctx_.push_handle<P>());
       spawn(reader(), reader_cancel_);
       spawn(dispatcher(), dispatch_cancel_);
       spawn(writer(), writer_cancel_);
@@ -142,7 +147,9 @@ class ConnectionActor final : public TrackedConnection {
   // Records the first error, logs it and closes the connection at once.
   void fail(std::error_code ec, std::string_view what = {}) {
     if (!reason_) reason_ = ec;
-    const auto level = detail::is_disconnect(ec) ? LogLevel::debug : LogLevel::warn;
+    const bool disconnect = detail::is_disconnect(ec);
+    if (protocol_ && !disconnect && !closing_) protocol_->handle_error(WireframeError<E>::io(ec));
+    const auto level = disconnect ? LogLevel::debug : LogLevel::warn;
     detail::log(level, "connection {} ({}): closing: {}{}{}", ctx_.id(), peer_text(), ec.message(),
                 what.empty() ? "" : ": ", what);
     close_now();
@@ -230,6 +237,7 @@ class ConnectionActor final : public TrackedConnection {
     if (ec == asio::error::eof) {
       // The peer finished sending. Answer what it sent, then close; bytes of an unfinished
       // frame can never complete.
+      if (protocol_) protocol_->on_eof(rbuf_.readable());
       if (!rbuf_.empty()) fail(make_error_code(errc::truncated_frame), "peer closed mid-frame");
     } else if (!(ec == asio::error::operation_aborted && (draining_ || closing_))) {
       fail(ec, "read");
@@ -249,6 +257,7 @@ class ConnectionActor final : public TrackedConnection {
       P request = requests_.pop();
       reader_bell_.ring();
       co_await handle(request);
+      if (protocol_) protocol_->on_command_end();
       recycle(std::move(request));
       if (ctx_.close_requested()) shutdown();
     }
@@ -322,10 +331,14 @@ class ConnectionActor final : public TrackedConnection {
     // A hard close leaves the stream mid-way. Destroy it (cancelling its pending await) before
     // `request`, which it may reference, goes away with this command.
     if (closing_) stream_.reset();
-    if (stream_error_ && !closing_) {
+    if (closing_) co_return;
+    if (stream_error_) {
       auto [error, detail_text] = std::move(*stream_error_);
       stream_error_.reset();
       co_await on_handler_failure(request, std::move(error), detail_text);
+    } else if (protocol_) {
+      std::optional<P> terminator = protocol_->stream_end_frame();
+      if (terminator) co_await enqueue(std::move(*terminator), request.correlation_id());
     }
   }
 
@@ -341,6 +354,7 @@ class ConnectionActor final : public TrackedConnection {
   }
 
   asio::awaitable<void> on_handler_failure(P& request, WireframeError<E> error, std::string_view what) {
+    if (protocol_) protocol_->handle_error(error);
     detail::log(LogLevel::warn, "connection {} ({}): handler for message id {} failed: {}{}{}",
                 ctx_.id(), peer_text(), request.id(), error, what.empty() ? "" : ": ", what);
     switch (app_->error_policy) {
@@ -389,6 +403,7 @@ class ConnectionActor final : public TrackedConnection {
     while (!closing_ && wbuf_.size() < limit) {
       std::optional<P> frame = next_frame();
       if (!frame) return;
+      if (protocol_sees_frames_) protocol_->before_send(*frame);
       encode(*frame);
       recycle(std::move(*frame));
     }
@@ -521,6 +536,8 @@ class ConnectionActor final : public TrackedConnection {
   asio::cancellation_signal dispatch_cancel_;
   asio::cancellation_signal writer_cancel_;
 
+  std::unique_ptr<detail::ProtocolHooks<P, E>> protocol_;  // null without with_protocol()
+  bool protocol_sees_frames_ = false;
   std::size_t high_in_a_row_ = 0;
   std::size_t pushes_in_a_row_ = 0;
   int live_tasks_ = 0;

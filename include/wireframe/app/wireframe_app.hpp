@@ -32,6 +32,7 @@
 #include "wireframe/packet/envelope.hpp"
 #include "wireframe/packet/message.hpp"
 #include "wireframe/packet/packet.hpp"
+#include "wireframe/protocol/wireframe_protocol.hpp"
 #include "wireframe/push/session_registry.hpp"
 #include "wireframe/response/response.hpp"
 
@@ -177,6 +178,18 @@ class WireframeApp {
     settings_.low_push_capacity = low;
     return *this;
   }
+  // The protocol's connection-level hooks (protocol/wireframe_protocol.hpp); each connection
+  // gets its own copy of `protocol`.
+  template <class Proto>
+    requires WireframeProtocol<Proto, P, E>
+  WireframeApp& with_protocol(Proto protocol) {
+    protocol_ = [proto = std::move(protocol)](ConnectionContext& connection)
+        -> std::unique_ptr<detail::ProtocolHooks<P, E>> {
+      return std::make_unique<detail::ProtocolInstance<Proto, P, E>>(proto, connection);
+    };
+    return *this;
+  }
+
   // Every connection registers itself here while it lives (push/session_registry.hpp).
   WireframeApp& with_session_registry(std::shared_ptr<SessionRegistry<P>> registry) {
     registry_ = std::move(registry);
@@ -212,6 +225,7 @@ class WireframeApp {
   ErrorFrameBuilder error_frame_;
   ConnectionSettings settings_;
   std::shared_ptr<SessionRegistry<P>> registry_;
+  detail::ProtocolFactory<P, E> protocol_;
 };
 
 // The frozen app: shared by all connections of all workers, never mutated.
@@ -234,6 +248,7 @@ struct BuiltApp {
   typename App::ErrorFrameBuilder error_frame;
   ConnectionSettings settings;
   std::shared_ptr<SessionRegistry<P>> registry;  // may be null
+  detail::ProtocolFactory<P, E> protocol;        // may be empty
 
   [[nodiscard]] const Handler* find(std::uint32_t id) const noexcept {
     auto it = std::lower_bound(routes.begin(), routes.end(), id,
@@ -263,7 +278,7 @@ std::shared_ptr<const BuiltApp<C, P, E>> WireframeApp<C, P, E>::build() const {
 
   auto built = std::make_shared<BuiltApp<C, P, E>>(BuiltApp<C, P, E>{
       codec_, {}, state_, setup_, teardown_, unknown_policy_, error_policy_, error_frame_, s,
-      registry_});
+      registry_, protocol_});
   for (const auto& [id, handler] : routes_) {
     Handler h = handler;
     // Innermost first, so the first middleware added ends up outermost.
