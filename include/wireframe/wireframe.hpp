@@ -23,6 +23,7 @@
 #include "wireframe/app/settings.hpp"
 #include "wireframe/app/wireframe_app.hpp"
 
+#include "wireframe/push/dead_letter_queue.hpp"
 #include "wireframe/push/push_handle.hpp"
 #include "wireframe/push/session_registry.hpp"
 

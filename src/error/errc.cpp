@@ -23,6 +23,7 @@ class category final : public std::error_category {
       case errc::invalid_configuration: return "invalid configuration";
       case errc::duplicate_route: return "a route for this message id already exists";
       case errc::queue_full: return "push queue full";
+      case errc::rate_limited: return "push rate limit exceeded";
     }
     return "unknown wireframe error";
   }

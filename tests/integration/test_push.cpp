@@ -347,3 +347,144 @@ TEST_CASE("registry entries vanish after many real connects and disconnects",
     CO_CHECK(eventually_async([&] { return registry->entry_count() == 0; }));
   }, 30s);
 }
+
+TEST_CASE("the push rate limit holds for try_push and paces push", "[integration][push][rate]") {
+  std::atomic<int> accepted{-1};
+  std::atomic<long> paced_ms{-1};
+  auto app =
+      WireframeApp<>()
+          .route(1, [&](Envelope&, ConnectionContext& ctx) -> asio::awaitable<Resp> {
+            auto handle = ctx.push_handle<Envelope>();
+            int ok = 0;
+            for (int i = 0; i < 50; ++i) {
+              const std::error_code ec = handle.try_push(Envelope(7, 0, "burst"));
+              if (!ec) ++ok;
+              else expect(ec == make_error_code(errc::rate_limited));
+            }
+            accepted = ok;
+            co_return Resp{};
+          })
+          .route(2, [&](Envelope&, ConnectionContext& ctx) -> asio::awaitable<Resp> {
+            auto handle = ctx.push_handle<Envelope>();
+            const auto t0 = std::chrono::steady_clock::now();
+            for (int i = 0; i < 30; ++i) {
+              const std::error_code ec = co_await handle.push(Envelope(7, 0, "paced"));
+              expect(!ec);
+            }
+            paced_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - t0)
+                           .count();
+            co_return Resp{};
+          })
+          .push_rate_limit(100, 10)  // 100 frames/s, bursts of 10
+          .push_queue_capacity(64, 64)
+          .build();
+  ServerFixture fx(app);
+  run_async([&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    WireframeClient<> first(ex);
+    CO_REQUIRE_OK(first.connect(fx.endpoint()));
+    CO_REQUIRE_OK(first.send(Envelope(1, 1, "")));
+    auto burst = co_await receive_texts(first, 10);
+    CO_REQUIRE(eventually_async([&] { return accepted.load() >= 0; }));
+    // The burst passes, the rest is refused (one more may slip in if the loop took > 10 ms).
+    CHECK(accepted >= 10);
+    CHECK(accepted <= 11);
+
+    WireframeClient<> second(ex);  // a fresh connection has a fresh bucket
+    CO_REQUIRE_OK(second.connect(fx.endpoint()));
+    CO_REQUIRE_OK(second.send(Envelope(2, 1, "")));
+    auto paced = co_await receive_texts(second, 30);
+    CO_REQUIRE(eventually_async([&] { return paced_ms.load() >= 0; }));
+    // 10 at once, then 20 at 100/s: about 200 ms. Slack both ways for a busy machine.
+    CHECK(paced_ms >= 150);
+    CHECK(paced_ms < 3000);
+  }, 20s);
+}
+
+TEST_CASE("refused and lost pushes go to the dead letter queue", "[integration][push][dlq]") {
+  asio::io_context dlq_io;
+  auto dlq = std::make_shared<DeadLetterQueue<Envelope>>(dlq_io.get_executor(), 3);
+  std::mutex mutex;
+  PushHandle<Envelope> kept;
+  auto app = WireframeApp<>()
+                 .route(1, [&](Envelope&, ConnectionContext& ctx) -> asio::awaitable<Resp> {
+                   auto handle = ctx.push_handle<Envelope>();
+                   for (int i = 0; i < 5; ++i) (void)handle.try_push(Envelope(7, 0, fmt::format("f{}", i)));
+                   std::lock_guard lock(mutex);
+                   kept = handle;
+                   co_return Resp{};
+                 })
+                 .push_queue_capacity(2, 2)
+                 .with_dead_letter_queue(dlq)
+                 .build();
+  ServerFixture fx(app);
+  run_async([&]() -> asio::awaitable<void> {
+    {
+      WireframeClient<> client(co_await asio::this_coro::executor);
+      CO_REQUIRE_OK(client.connect(fx.endpoint()));
+      CO_REQUIRE_OK(client.send(Envelope(1, 1, "")));
+      auto texts = co_await receive_texts(client, 2);
+      CHECK(texts == names({"f0", "f1"}));
+    }
+    CO_REQUIRE(eventually_async([&] { return fx.server().connection_count() == 0; }));
+  });
+  std::vector<std::pair<std::string, std::error_code>> letters;
+  while (auto letter = dlq->try_receive()) {
+    letters.emplace_back(std::string(letter->frame.payload_text()), letter->reason);
+    CHECK(letter->connection == 1);
+  }
+  const std::vector<std::pair<std::string, std::error_code>> want{
+      {"f2", make_error_code(errc::queue_full)},
+      {"f3", make_error_code(errc::queue_full)},
+      {"f4", make_error_code(errc::queue_full)}};
+  CHECK(letters == want);
+  // The DLQ holds 3: it is empty again now, so a push to the ended connection lands in it, and
+  // with it full again the next one is counted as lost.
+  PushHandle<Envelope> handle;
+  {
+    std::lock_guard lock(mutex);
+    handle = kept;
+  }
+  for (int i = 0; i < 4; ++i) CHECK(handle.try_push(Envelope(7, 0, "late")) == make_error_code(errc::connection_closed));
+  int closed_letters = 0;
+  while (auto letter = dlq->try_receive()) {
+    CHECK(letter->reason == make_error_code(errc::connection_closed));
+    ++closed_letters;
+  }
+  CHECK(closed_letters == 3);
+  CHECK(dlq->lost() == 1);
+}
+
+// Regression: a response turn used to reset the high streak, so with all three sources ready
+// the low queue never got a turn.
+TEST_CASE("with high, low and responses all ready, each gets its turn", "[integration][push]") {
+  auto app = WireframeApp<>()
+                 .route(1, [](Envelope&, ConnectionContext& ctx) -> asio::awaitable<Resp> {
+                   auto handle = ctx.push_handle<Envelope>();
+                   for (int i = 0; i < 4; ++i) {
+                     expect(!handle.try_push(Envelope(7, 0, fmt::format("H{}", i)), PushPriority::high));
+                     expect(!handle.try_push(Envelope(7, 0, fmt::format("L{}", i)), PushPriority::low));
+                   }
+                   std::vector<Envelope> replies;
+                   for (int i = 0; i < 4; ++i) replies.emplace_back(1, 0, fmt::format("R{}", i));
+                   co_return replies;
+                 })
+                 .max_high_before_low(2)
+                 .build();
+  ServerFixture fx(app);
+  run_async([&]() -> asio::awaitable<void> {
+    WireframeClient<> client(co_await asio::this_coro::executor);
+    CO_REQUIRE_OK(client.connect(fx.endpoint()));
+    CO_REQUIRE_OK(client.send(Envelope(1, 5, "")));
+    std::vector<std::string> got;
+    for (int i = 0; i < 12; ++i) {
+      auto [ec, f] = co_await client.receive();
+      REQUIRE_FALSE(ec);
+      got.emplace_back(f.payload_text());
+    }
+    CHECK(server_side_failures.exchange(0) == 0);
+    // n = 2: two high, then the response's turn, then low (the high streak is still 2), ...
+    CHECK(got == names({"H0", "H1", "R0", "L0", "H2", "R1", "H3", "L1", "R2", "L2", "L3", "R3"}));
+  });
+}

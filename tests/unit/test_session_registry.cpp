@@ -13,16 +13,18 @@ using namespace wireframe;
 using Queues = detail::PushQueues<Envelope>;
 
 namespace {
-std::shared_ptr<Queues> make_queues(asio::io_context& io, ConnectionId id) {
-  return std::make_shared<Queues>(io.get_executor(), id, 4, 4);
+// `bell` stands in for the connection actor's doorbell (declared before, so it outlives them).
+std::shared_ptr<Queues> make_queues(detail::ConcurrentDoorbell& bell, ConnectionId id) {
+  return std::make_shared<Queues>(bell, id, 4, 4);
 }
 }  // namespace
 
 TEST_CASE("the registry finds live sessions and hands out working handles", "[registry]") {
   asio::io_context io;
+  detail::ConcurrentDoorbell bell(io.get_executor());
   SessionRegistry<Envelope> registry;
-  auto q1 = make_queues(io, 1);
-  auto q2 = make_queues(io, 2);
+  auto q1 = make_queues(bell, 1);
+  auto q2 = make_queues(bell, 2);
   registry.add(1, q1);
   registry.add(2, q2);
   CHECK(registry.size() == 2);
@@ -36,8 +38,9 @@ TEST_CASE("the registry finds live sessions and hands out working handles", "[re
 
 TEST_CASE("a registry entry never keeps a connection alive", "[registry]") {
   asio::io_context io;
+  detail::ConcurrentDoorbell bell(io.get_executor());
   SessionRegistry<Envelope> registry;
-  auto q = make_queues(io, 7);
+  auto q = make_queues(bell, 7);
   std::weak_ptr<Queues> watch = q;
   registry.add(7, q);
   q.reset();  // the connection's last owner lets go
@@ -48,8 +51,9 @@ TEST_CASE("a registry entry never keeps a connection alive", "[registry]") {
 
 TEST_CASE("a connection that is shutting down is not found, handles held or not", "[registry]") {
   asio::io_context io;
+  detail::ConcurrentDoorbell bell(io.get_executor());
   SessionRegistry<Envelope> registry;
-  auto q = make_queues(io, 9);
+  auto q = make_queues(bell, 9);
   registry.add(9, q);
   auto held = registry.find(9);
   REQUIRE(held);
@@ -61,8 +65,9 @@ TEST_CASE("a connection that is shutting down is not found, handles held or not"
 
 TEST_CASE("a million connects and disconnects leave nothing behind", "[registry]") {
   asio::io_context io;
+  detail::ConcurrentDoorbell bell(io.get_executor());
   SessionRegistry<Envelope> registry;
-  auto q = make_queues(io, 0);
+  auto q = make_queues(bell, 0);
   for (ConnectionId id = 1; id <= 1'000'000; ++id) {
     registry.add(id, q);
     if (id > 8) registry.remove(id - 8);  // about eight live at any time
@@ -74,10 +79,11 @@ TEST_CASE("a million connects and disconnects leave nothing behind", "[registry]
 
 TEST_CASE("lookups from many threads run alongside registration", "[registry]") {
   asio::io_context io;
+  detail::ConcurrentDoorbell bell(io.get_executor());
   SessionRegistry<Envelope> registry;
   std::vector<std::shared_ptr<Queues>> queues;
   for (ConnectionId id = 1; id <= 64; ++id) {
-    queues.push_back(make_queues(io, id));
+    queues.push_back(make_queues(bell, id));
     registry.add(id, queues.back());
   }
   std::atomic<bool> stop{false};

@@ -55,9 +55,11 @@ class ConnectionActor final : public TrackedConnection {
                              app_->settings.read_chunk_size)),
         requests_(app_->settings.max_pipelined_requests),
         out_(app_->settings.max_queued_frames),
-        pushes_(std::make_shared<detail::PushQueues<P>>(socket_.get_executor(), id,
-                                                        app_->settings.high_push_capacity,
-                                                        app_->settings.low_push_capacity)),
+        writer_bell_(socket_.get_executor()),
+        pushes_(std::make_shared<detail::PushQueues<P>>(
+            writer_bell_, id, app_->settings.high_push_capacity,
+            app_->settings.low_push_capacity,
+            PushRateLimit{app_->settings.push_rate, app_->settings.push_burst}, app_->dead_letters)),
         reader_bell_(socket_.get_executor()),
         dispatch_bell_(socket_.get_executor()),
         done_bell_(socket_.get_executor()) {
@@ -166,15 +168,16 @@ class ConnectionActor final : public TrackedConnection {
     wake_all();
   }
 
-  void wake_writer() { pushes_->bell().ring(); }
+  void wake_writer() { writer_bell_.ring(); }
 
-  // Frames pushed but never written (hard close, or pushed while the connection ended).
+  // Frames pushed but never written (hard close, or pushed while the connection ended) go to
+  // the dead letter queue, if any, and are logged.
   void report_lost_pushes() {
-    const auto lost = pushes_->close_and_take();
-    if (!lost.empty()) {
-      detail::log(LogLevel::warn, "connection {} ({}): {} pushed frame(s) not sent: connection closed",
-                  ctx_.id(), peer_text(), lost.size());
-    }
+    auto lost = pushes_->close_and_take();
+    if (lost.empty()) return;
+    detail::log(LogLevel::warn, "connection {} ({}): {} pushed frame(s) not sent: connection closed",
+                ctx_.id(), peer_text(), lost.size());
+    for (auto& frame : lost) pushes_->dead_letter(std::move(frame), make_error_code(errc::connection_closed));
   }
 
   void wake_all() {
@@ -390,7 +393,7 @@ class ConnectionActor final : public TrackedConnection {
         continue;
       }
       if (dispatch_done_ && out_.empty() && pushes_drained()) break;  // everything sent
-      co_await pushes_->bell().wait();  // nothing ready anywhere: park
+      co_await writer_bell_.wait();  // nothing ready anywhere: park
     }
     asio::error_code ignored;  // orderly end: the peer reads EOF after our last frame
     socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
@@ -418,10 +421,13 @@ class ConnectionActor final : public TrackedConnection {
     if (n > 0 && pushes_in_a_row_ >= n) {
       if (auto f = next_response_frame()) return taken_response(std::move(f));
     }
-    if (pushes_->maybe_nonempty()) {  // no lock taken when nothing was pushed
+    if (!pushes_->maybe_nonempty()) {  // no lock taken when nothing was pushed
+      high_in_a_row_ = 0;
+    } else {
       const bool high_turn = n == 0 || high_in_a_row_ < n;
       if (high_turn) {
         if (auto f = pushes_->try_pop(PushPriority::high)) return taken_push(std::move(f), true);
+        high_in_a_row_ = 0;  // the high queue is empty: its streak is over
       }
       if (auto f = pushes_->try_pop(PushPriority::low)) return taken_push(std::move(f), false);
       if (!high_turn) {  // low had nothing after all: high goes on
@@ -438,8 +444,9 @@ class ConnectionActor final : public TrackedConnection {
     return frame;
   }
 
+  // A response does not end the high streak: only a low frame (or an empty high queue) does,
+  // so low still gets its turn when high, low and responses are all ready.
   std::optional<P> taken_response(std::optional<P> frame) {
-    high_in_a_row_ = 0;
     if (frame) pushes_in_a_row_ = 0;
     return frame;
   }
@@ -528,7 +535,10 @@ class ConnectionActor final : public TrackedConnection {
   std::uint64_t stream_correlation_ = 0;
   std::optional<std::pair<WireframeError<E>, std::string>> stream_error_;
 
-  std::shared_ptr<detail::PushQueues<P>> pushes_;  // its bell is the writer's doorbell
+  // Rung by this connection's tasks and, through pushes_ while it is open, by producers on any
+  // thread. Owned here, not by pushes_: push handles may outlive the connection's io_context.
+  detail::ConcurrentDoorbell writer_bell_;
+  std::shared_ptr<detail::PushQueues<P>> pushes_;
   detail::Doorbell reader_bell_;
   detail::Doorbell dispatch_bell_;
   detail::Doorbell done_bell_;

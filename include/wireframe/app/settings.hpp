@@ -34,6 +34,10 @@ struct ConnectionSettings {
   // and after this many consecutive pushed frames the response source gets a turn. 0 disables
   // (strict priority, which can starve the lower sources).
   std::size_t max_high_before_low = 8;
+  // Push rate limit per connection (token bucket): `push_rate` frames per second on average,
+  // bursts of up to `push_burst`. 0 = unlimited (default).
+  double push_rate = 0;
+  std::size_t push_burst = 1;
 };
 
 }  // namespace wireframe

@@ -33,6 +33,7 @@
 #include "wireframe/packet/message.hpp"
 #include "wireframe/packet/packet.hpp"
 #include "wireframe/protocol/wireframe_protocol.hpp"
+#include "wireframe/push/dead_letter_queue.hpp"
 #include "wireframe/push/session_registry.hpp"
 #include "wireframe/response/response.hpp"
 
@@ -190,6 +191,20 @@ class WireframeApp {
     return *this;
   }
 
+  // Per-connection push rate limit: `frames_per_second` on average, bursts up to `burst`.
+  // Enforced on every push; push() waits for a token, try_push() fails with errc::rate_limited.
+  WireframeApp& push_rate_limit(double frames_per_second, std::size_t burst) {
+    settings_.push_rate = frames_per_second;
+    settings_.push_burst = burst;
+    return *this;
+  }
+
+  // Where refused and lost pushes go (push/dead_letter_queue.hpp).
+  WireframeApp& with_dead_letter_queue(std::shared_ptr<DeadLetterQueue<P>> dlq) {
+    dead_letters_ = std::move(dlq);
+    return *this;
+  }
+
   // Every connection registers itself here while it lives (push/session_registry.hpp).
   WireframeApp& with_session_registry(std::shared_ptr<SessionRegistry<P>> registry) {
     registry_ = std::move(registry);
@@ -226,6 +241,7 @@ class WireframeApp {
   ConnectionSettings settings_;
   std::shared_ptr<SessionRegistry<P>> registry_;
   detail::ProtocolFactory<P, E> protocol_;
+  std::shared_ptr<DeadLetterQueue<P>> dead_letters_;
 };
 
 // The frozen app: shared by all connections of all workers, never mutated.
@@ -249,6 +265,7 @@ struct BuiltApp {
   ConnectionSettings settings;
   std::shared_ptr<SessionRegistry<P>> registry;  // may be null
   detail::ProtocolFactory<P, E> protocol;        // may be empty
+  std::shared_ptr<DeadLetterQueue<P>> dead_letters;  // may be null
 
   [[nodiscard]] const Handler* find(std::uint32_t id) const noexcept {
     auto it = std::lower_bound(routes.begin(), routes.end(), id,
@@ -265,7 +282,8 @@ std::shared_ptr<const BuiltApp<C, P, E>> WireframeApp<C, P, E>::build() const {
   }
   const auto& s = settings_;
   if (s.max_pipelined_requests == 0 || s.max_queued_frames == 0 || s.read_chunk_size == 0 ||
-      s.max_write_batch == 0 || s.high_push_capacity == 0 || s.low_push_capacity == 0) {
+      s.max_write_batch == 0 || s.high_push_capacity == 0 || s.low_push_capacity == 0 ||
+      s.push_rate < 0 || (s.push_rate > 0 && s.push_burst == 0)) {
     throw std::system_error(make_error_code(errc::invalid_configuration),
                             "connection limits must be positive");
   }
@@ -278,7 +296,7 @@ std::shared_ptr<const BuiltApp<C, P, E>> WireframeApp<C, P, E>::build() const {
 
   auto built = std::make_shared<BuiltApp<C, P, E>>(BuiltApp<C, P, E>{
       codec_, {}, state_, setup_, teardown_, unknown_policy_, error_policy_, error_frame_, s,
-      registry_, protocol_});
+      registry_, protocol_, dead_letters_});
   for (const auto& [id, handler] : routes_) {
     Handler h = handler;
     // Innermost first, so the first middleware added ends up outermost.

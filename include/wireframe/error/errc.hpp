@@ -19,6 +19,7 @@ enum class errc {
   invalid_configuration, // a builder was given contradictory or out-of-range settings
   duplicate_route,       // WireframeApp::route was given the same id twice
   queue_full,            // a push queue had no room and the caller would not wait
+  rate_limited,          // the connection's push rate limit refused the frame
 };
 
 const std::error_category& wireframe_category() noexcept;

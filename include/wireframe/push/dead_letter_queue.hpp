@@ -1,0 +1,64 @@
+#pragma once
+// DeadLetterQueue<F>: where pushed frames go when wireframe could not queue them (the push queue
+// was full, the rate limit refused them, or the connection had ended, including frames still
+// queued when a connection was closed hard), so they never vanish silently. Optional: give one
+// to WireframeApp::with_dead_letter_queue(). If the DLQ itself is full the frame is counted in
+// lost() instead.
+//
+// Receive with `co_await dlq->receive()` or `dlq->try_receive()` from any thread. (Asio 1.22: a
+// cancelled receive leaves the channel refusing offers until the next receive parks; offers made
+// meanwhile count as lost.)
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <system_error>
+#include <tuple>
+#include <utility>
+
+#include "wireframe/app/connection_id.hpp"
+#include "wireframe/detail/asio.hpp"
+
+namespace wireframe {
+
+template <class F>
+struct DeadLetter {
+  F frame;
+  std::error_code reason;  // errc::queue_full, errc::rate_limited or errc::connection_closed
+  ConnectionId connection = 0;
+};
+
+template <class F>
+class DeadLetterQueue {
+ public:
+  DeadLetterQueue(const asio::any_io_executor& ex, std::size_t capacity) : channel_(ex, capacity) {}
+
+  // Never blocks; thread-safe.
+  void offer(F frame, std::error_code reason, ConnectionId connection) noexcept {
+    bool sent = false;
+    try {
+      sent = channel_.try_send(asio::error_code{}, DeadLetter<F>{std::move(frame), reason, connection});
+    } catch (...) {
+    }
+    if (!sent) lost_.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  asio::awaitable<std::tuple<asio::error_code, DeadLetter<F>>> receive() {
+    co_return co_await channel_.async_receive(detail::use_nothrow);
+  }
+
+  std::optional<DeadLetter<F>> try_receive() {
+    std::optional<DeadLetter<F>> out;
+    (void)channel_.try_receive([&out](asio::error_code, DeadLetter<F> d) { out.emplace(std::move(d)); });
+    return out;
+  }
+
+  // Frames that could not even be put in the DLQ (it was full).
+  [[nodiscard]] std::uint64_t lost() const noexcept { return lost_.load(std::memory_order_relaxed); }
+
+ private:
+  asio::experimental::concurrent_channel<void(asio::error_code, DeadLetter<F>)> channel_;
+  std::atomic<std::uint64_t> lost_{0};
+};
+
+}  // namespace wireframe
