@@ -1,0 +1,169 @@
+// push_client: talks to push_server (docs/push-server-protocol.md). Subscribes to a topic,
+// optionally publishes one message to it, and prints every frame it receives: replies, MESSAGE
+// pushes and TICKs. Exits 0 once --count messages have arrived on the topic (ticks are printed,
+// not counted), 1 on an error, an error frame or after 10 s, 2 on bad flags.
+//
+//   push_client --port N [--host ADDR] [--topic T] [--publish TEXT] [--count N]
+#include <wireframe/wireframe.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+
+using namespace wireframe;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::string_view usage =
+    "usage: push_client --port N [--host ADDR] [--topic T] [--publish TEXT] [--count N]\n"
+    "  --host ADDR      server address or name (default 127.0.0.1)\n"
+    "  --port N         server port (required)\n"
+    "  --topic T        topic to subscribe and publish to (default \"news\")\n"
+    "  --publish TEXT   publish TEXT to the topic once subscribed\n"
+    "  --count N        messages to wait for on the topic (default 1);\n"
+    "                   0 = do not subscribe, only publish\n";
+
+constexpr std::uint32_t subscribe_id = 1, publish_id = 3, message_id = 100, tick_id = 101;
+constexpr auto deadline = 10s;
+
+bool parse(std::string_view text, unsigned long max, unsigned long& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc{} && end == text.data() + text.size() && out <= max;
+}
+
+// Reads a big-endian unsigned number from the first `width` bytes (the caller checks the size).
+std::uint64_t big_endian(std::string_view bytes, std::size_t width) {
+  std::uint64_t value = 0;
+  for (std::size_t i = 0; i < width; ++i) value = value << 8 | static_cast<unsigned char>(bytes[i]);
+  return value;
+}
+
+std::string with_topic(std::string_view topic, std::string_view message) {
+  std::string out{static_cast<char>(topic.size() >> 8), static_cast<char>(topic.size() & 0xff)};
+  return out.append(topic).append(message);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string host = "127.0.0.1", topic = "news";
+  std::optional<std::string> publish;
+  std::optional<unsigned long> port;
+  unsigned long count = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      std::cout << usage;
+      return 0;
+    }
+    const std::string_view value = i + 1 < argc ? argv[i + 1] : "";
+    bool ok = i + 1 < argc;
+    unsigned long number = 0;
+    if (flag == "--host") {
+      host = value;
+      ok = ok && !host.empty();
+    } else if (flag == "--port") {
+      ok = ok && parse(value, 65535, number) && number > 0;
+      port = number;
+    } else if (flag == "--topic") {
+      topic = value;
+      ok = ok && !topic.empty() && topic.size() <= 255;
+    } else if (flag == "--publish") {
+      publish = value;
+    } else if (flag == "--count") {
+      ok = ok && parse(value, 1'000'000, count);
+    } else {
+      ok = false;
+    }
+    if (!ok) {
+      std::cerr << "push_client: bad argument '" << flag << "'\n" << usage;
+      return 2;
+    }
+    ++i;
+  }
+  if (!port || (count == 0 && !publish)) {
+    std::cerr << "push_client: --port is required, and --count 0 needs --publish\n" << usage;
+    return 2;
+  }
+  std::cout << std::unitbuf;  // one line at a time, for scripts watching the output
+
+  asio::io_context io;
+  std::optional<std::string> failure;  // set on the first problem; stays empty on success
+  bool finished = false;
+
+  auto session = [&]() -> asio::awaitable<void> {
+    WireframeClient<> client(io.get_executor());
+    const auto connect_error = co_await client.connect(host, static_cast<std::uint16_t>(*port));
+    if (connect_error) {
+      failure = "cannot connect to " + host + ":" + std::to_string(*port) + ": " +
+                connect_error.message();
+      co_return;
+    }
+    if (count > 0) {
+      // Pushes that arrive before the reply wait in the client's inbox for receive() below.
+      auto [ec, reply] = co_await client.call(Envelope(subscribe_id, 0, topic));
+      if (ec || reply.id() != subscribe_id) {
+        failure = "SUBSCRIBE failed: " + (ec ? ec.message() : std::string(reply.payload_text()));
+        co_return;
+      }
+      std::cout << "reply SUBSCRIBED topic=" << topic << '\n';
+    }
+    if (publish) {
+      auto [ec, reply] = co_await client.call(Envelope(publish_id, 0, with_topic(topic, *publish)));
+      if (ec || reply.id() != publish_id || reply.payload().size() != 4) {
+        failure = "PUBLISH failed: " + (ec ? ec.message() : std::string(reply.payload_text()));
+        co_return;
+      }
+      std::cout << "reply PUBLISHED topic=" << topic
+                << " reached=" << big_endian(reply.payload_text(), 4) << '\n';
+    }
+    for (unsigned long messages = 0; messages < count;) {
+      auto [ec, frame] = co_await client.receive();
+      if (ec) {
+        failure = "connection lost: " + ec.message();
+        co_return;
+      }
+      const std::string_view payload = frame.payload_text();
+      if (frame.id() == message_id && payload.size() >= 2) {
+        const std::size_t length = big_endian(payload, 2);
+        const std::string_view text = payload.substr(2);
+        std::cout << "push id=100 topic=" << text.substr(0, length)
+                  << " message=" << text.substr(std::min(length, text.size())) << '\n';
+        if (text.substr(0, length) == topic) ++messages;
+      } else if (frame.id() == tick_id && payload.size() == 8) {
+        std::cout << "tick seq=" << big_endian(payload, 8) << '\n';
+      } else {
+        failure = "unexpected frame id=" + std::to_string(frame.id()) + ": " + std::string(payload);
+        co_return;
+      }
+    }
+    client.close();
+    finished = true;
+  };
+  asio::co_spawn(io, std::move(session), [&](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      failure = std::string("unexpected exception: ") + ex.what();
+    } catch (...) {
+      failure = "unexpected exception";
+    }
+  });
+  io.run_for(deadline);  // never hangs: whatever is still pending after the deadline is a failure
+
+  if (!failure && !finished) failure = "not done within 10 s";
+  if (failure) {
+    std::cerr << "push_client: " << *failure << '\n';
+    return 1;
+  }
+  if (count > 0) std::cout << "ok: " << count << " message(s) received on " << topic << '\n';
+  return 0;
+}

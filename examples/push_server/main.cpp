@@ -1,0 +1,246 @@
+// push_server: a small publish/subscribe broker built on server pushes. Clients SUBSCRIBE to
+// topics and PUBLISH messages; the server pushes each message to the topic's subscribers and a
+// TICK to every connected client every --tick-ms. The protocol, byte by byte, is in
+// docs/push-server-protocol.md; the push API in docs/duplex-messaging.md. Prints
+// "listening on HOST:PORT" as its first stdout line; logs go to stderr. Stops gracefully on
+// SIGINT/SIGTERM and exits 0.
+//
+//   push_server [--host ADDR] [--port N] [--workers N] [--tick-ms MS]
+#include <wireframe/wireframe.hpp>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+using namespace wireframe;
+
+namespace {
+
+constexpr std::string_view usage =
+    "usage: push_server [--host ADDR] [--port N] [--workers N] [--tick-ms MS]\n"
+    "  --host ADDR    address to listen on (default 127.0.0.1)\n"
+    "  --port N       TCP port, 0 = any free port (default 7879)\n"
+    "  --workers N    worker threads (default 1)\n"
+    "  --tick-ms MS   TICK period in milliseconds, 0 = no ticks (default 1000)\n";
+
+// Message ids (docs/push-server-protocol.md).
+constexpr std::uint32_t subscribe_id = 1, unsubscribe_id = 2, publish_id = 3;
+constexpr std::uint32_t message_id = 100, tick_id = 101;
+constexpr std::size_t max_topic = 255;
+
+bool parse(std::string_view text, unsigned long max, unsigned long& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc{} && end == text.data() + text.size() && out <= max;
+}
+
+bool valid_address(const std::string& text) {
+  asio::error_code ec;
+  (void)asio::ip::make_address(text, ec);
+  return !ec;
+}
+
+std::string endpoint_text(const asio::ip::tcp::endpoint& ep) {
+  const auto addr = ep.address().to_string();
+  return (ep.address().is_v6() ? "[" + addr + "]" : addr) + ":" + std::to_string(ep.port());
+}
+
+// `width` bytes of `value`, most significant first.
+std::string big_endian(std::uint64_t value, std::size_t width) {
+  std::string out(width, '\0');
+  for (std::size_t i = width; i-- > 0; value >>= 8) out[i] = static_cast<char>(value & 0xff);
+  return out;
+}
+
+bool valid_topic(std::string_view topic) { return !topic.empty() && topic.size() <= max_topic; }
+
+// The topic of a PUBLISH (or MESSAGE) payload: u16 BE length, topic bytes, message bytes.
+std::optional<std::string_view> topic_of(std::string_view payload) {
+  if (payload.size() < 2) return std::nullopt;
+  const std::size_t length =
+      static_cast<unsigned char>(payload[0]) << 8 | static_cast<unsigned char>(payload[1]);
+  if (payload.size() - 2 < length || !valid_topic(payload.substr(2, length))) return std::nullopt;
+  return payload.substr(2, length);
+}
+
+// Who listens to what. Handlers on every worker share it, so one mutex guards the map; the
+// pushes themselves happen on a copy, outside the lock.
+class Broker {
+ public:
+  void subscribe(std::string_view topic, PushHandle<Envelope> handle) {
+    std::lock_guard lock(mutex_);
+    topics_[std::string(topic)].insert_or_assign(handle.connection_id(), std::move(handle));
+  }
+  void unsubscribe(std::string_view topic, ConnectionId id) {
+    std::lock_guard lock(mutex_);
+    if (auto it = topics_.find(topic);
+        it != topics_.end() && it->second.erase(id) && it->second.empty()) {
+      topics_.erase(it);
+    }
+  }
+  void forget(ConnectionId id) {  // the connection has ended
+    std::lock_guard lock(mutex_);
+    for (auto it = topics_.begin(); it != topics_.end();) {
+      it = it->second.erase(id) && it->second.empty() ? topics_.erase(it) : std::next(it);
+    }
+  }
+  std::vector<PushHandle<Envelope>> subscribers(std::string_view topic) const {
+    std::vector<PushHandle<Envelope>> out;
+    std::lock_guard lock(mutex_);
+    if (auto it = topics_.find(topic); it != topics_.end()) {
+      for (const auto& [id, handle] : it->second) out.push_back(handle);
+    }
+    return out;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::unordered_map<ConnectionId, PushHandle<Envelope>>, std::less<>>
+      topics_;
+};
+
+using Reply = asio::awaitable<Response<Envelope>>;
+
+// A request whose payload breaks the protocol: answered with the library's error frame.
+Response<Envelope> malformed() {
+  return Response<Envelope>::error(
+      WireframeError<NoProtocolError>::io(make_error_code(errc::malformed_message)));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string host = "127.0.0.1";
+  unsigned long port = 7879, workers = 1, tick_ms = 1000;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      std::cout << usage;
+      return 0;
+    }
+    const std::string_view value = i + 1 < argc ? argv[i + 1] : "";
+    bool ok = i + 1 < argc;
+    if (flag == "--host") {
+      host = value;
+      ok = ok && valid_address(host);
+    } else if (flag == "--port") {
+      ok = ok && parse(value, 65535, port);
+    } else if (flag == "--workers") {
+      ok = ok && parse(value, 1024, workers) && workers > 0;
+    } else if (flag == "--tick-ms") {
+      ok = ok && parse(value, 3'600'000, tick_ms);
+    } else {
+      ok = false;
+    }
+    if (!ok) {
+      std::cerr << "push_server: bad argument '" << flag << "'\n" << usage;
+      return 2;
+    }
+    ++i;
+  }
+
+  auto log = spdlog::stderr_color_mt("push_server");
+  set_logger(log);
+
+  // SUBSCRIBE / UNSUBSCRIBE: the payload is the topic; the reply echoes the request.
+  auto subscribe = [](Envelope& request, ConnectionContext& ctx) -> Reply {
+    if (!valid_topic(request.payload_text())) co_return malformed();
+    ctx.state<Broker>().subscribe(request.payload_text(), ctx.push_handle<Envelope>());
+    co_return std::move(request);
+  };
+  auto unsubscribe = [](Envelope& request, ConnectionContext& ctx) -> Reply {
+    if (!valid_topic(request.payload_text())) co_return malformed();
+    ctx.state<Broker>().unsubscribe(request.payload_text(), ctx.id());
+    co_return std::move(request);
+  };
+  // PUBLISH: a MESSAGE with the same payload goes to every subscriber with low priority. A
+  // subscriber whose queue is full misses it (at most once): one slow reader must not stall the
+  // publisher and, behind it, everyone else. The reply says how many subscribers were reached.
+  auto publish = [log](Envelope& request, ConnectionContext& ctx) -> Reply {
+    const auto topic = topic_of(request.payload_text());
+    if (!topic) co_return malformed();
+    const Envelope message(message_id, 0, request.payload_text());
+    std::uint32_t reached = 0, dropped = 0;
+    for (auto& subscriber : ctx.state<Broker>().subscribers(*topic)) {
+      const std::error_code ec = subscriber.try_push(message, PushPriority::low);
+      if (!ec) ++reached;
+      if (ec == errc::queue_full)
+        ++dropped;  // connection_closed: it is leaving, teardown forgets it
+    }
+    if (dropped > 0) log->warn("topic {}: {} slow subscriber(s) missed a message", *topic, dropped);
+    co_return Envelope(publish_id, 0, big_endian(reached, 4));
+  };
+
+  auto broker = std::make_shared<Broker>();
+  auto registry = std::make_shared<SessionRegistry<Envelope>>();
+  auto opened = [log](ConnectionContext& ctx) {
+    log->info("connection {} from {} opened", ctx.id(), endpoint_text(ctx.peer()));
+  };
+  auto closed = [log, broker](ConnectionContext& ctx, std::error_code reason) {
+    broker->forget(ctx.id());
+    log->info("connection {} closed ({})", ctx.id(), reason ? reason.message() : "orderly");
+  };
+  auto app = WireframeApp<>()
+                 .route(subscribe_id, subscribe)
+                 .route(unsubscribe_id, unsubscribe)
+                 .route(publish_id, publish)
+                 .with_state(broker)
+                 .with_session_registry(registry)  // for the TICK broadcast
+                 .push_queue_capacity(16, 256)     // high: ticks; low: messages
+                 .unknown_id_policy(UnknownIdPolicy::error_frame)
+                 .handler_error_policy(HandlerErrorPolicy::error_frame)
+                 .on_connection_setup(opened)
+                 .on_connection_teardown(closed)
+                 .build();
+
+  WireframeServer server(app);
+  try {
+    server.workers(workers).bind(host, static_cast<std::uint16_t>(port)).stop_on_signals();
+  } catch (const std::exception& e) {
+    std::cerr << "push_server: cannot listen on " << host << ":" << port << ": " << e.what()
+              << '\n';
+    return 1;
+  }
+  std::cout << "listening on " << endpoint_text(server.local_endpoint()) << std::endl;
+
+  // TICK: a plain thread (not an Asio thread) broadcasts through the registry with high
+  // priority. A client too slow to take ticks loses them silently: the next one supersedes it.
+  auto ticks = [registry, period = std::chrono::milliseconds(tick_ms)](std::stop_token stop) {
+    std::mutex mutex;
+    std::condition_variable_any wake;
+    std::unique_lock lock(mutex);
+    auto next = std::chrono::steady_clock::now();
+    for (std::uint64_t seq = 1;; ++seq) {
+      next += period;
+      (void)wake.wait_until(lock, stop, next, [] { return false; });  // until `next` or stop
+      if (stop.stop_requested()) return;
+      registry->broadcast(Envelope(tick_id, 0, big_endian(seq, 8)), PushPriority::high,
+                          PushPolicy::drop_if_full);
+    }
+  };
+  std::jthread ticker;
+  if (tick_ms > 0) ticker = std::jthread(ticks);
+
+  server.run();  // returns after SIGINT/SIGTERM, once every connection has ended
+  if (ticker.joinable()) {
+    ticker.request_stop();
+    ticker.join();
+  }
+  log->info("stopped");
+  return 0;
+}
