@@ -86,26 +86,31 @@ TEST_CASE("lookups from many threads run alongside registration", "[registry]") 
     queues.push_back(make_queues(bell, id));
     registry.add(id, queues.back());
   }
-  std::atomic<bool> stop{false};
+  // Each reader does a fixed number of passes; the writer churns ids above 64 until every reader
+  // is done, so the two always overlap however the threads are scheduled (a fixed-length writer
+  // loop could finish before a reader had started).
+  constexpr long passes = 2'000;
+  std::atomic<int> readers_done{0};
   std::atomic<long> found{0};
   std::vector<std::thread> readers;
   for (int t = 0; t < 3; ++t) {
     readers.emplace_back([&] {
-      while (!stop) {
+      for (long pass = 0; pass < passes; ++pass) {
         for (ConnectionId id = 1; id <= 64; ++id) {
           if (registry.find(id)) ++found;
         }
       }
+      ++readers_done;
     });
   }
-  // A writer churns ids above 64 meanwhile.
-  for (ConnectionId id = 65; id < 20'065; ++id) {
+  ConnectionId id = 65;
+  do {
     registry.add(id, queues[0]);
     registry.remove(id);
-  }
-  stop = true;
+    ++id;
+  } while (readers_done < 3);
   for (auto& t : readers) t.join();
-  CHECK(found > 0);
+  CHECK(found == 3 * passes * 64);  // every live session found on every lookup
   CHECK(registry.size() == 64);
   CHECK(registry.entry_count() == 64);
 }
