@@ -224,10 +224,13 @@ void hostile_run(const std::vector<Bytes>& frames) {
       RC_ASSERT(!deadline || *deadline > now);
     }
   }
-  // everything still held expires after the timeout
+  // everything still held expires after the timeout; the tails of what expired are skipped
+  // for one more timeout, then nothing is left
   r.expire(now + limits.reassembly_timeout);
   RC_ASSERT(r.partials() == 0);
   RC_ASSERT(r.buffered_bytes() == 0);
+  r.expire(now + 2 * limits.reassembly_timeout);
+  RC_ASSERT(r.discarding() == 0);
   RC_ASSERT(!r.next_deadline());
 }
 

@@ -269,8 +269,10 @@ TEST_CASE("expire() drops messages older than the timeout and reports each") {
   CHECK(r.buffered_bytes() > 0);
   REQUIRE(r.next_deadline() == t0 + 7s);
 
-  // message 2 is unaffected; message 1's late tail is an error of its own (its start is gone)
-  require_error(r.feed(mux(1, 2, true, 20, 10), t0 + 6s), fragment_errc::missing_first, 1u);
+  // message 2 is unaffected; message 1's late tail is skipped (it was reported already)
+  CHECK(r.discarding() == 1);
+  CHECK(r.feed(mux(1, 2, true, 20, 10), t0 + 6s).status == ReassemblyStatus::skipped);
+  CHECK(r.discarding() == 0);
   const auto res = r.feed(mux(2, 1, true, 20, 5), t0 + 6s);
   REQUIRE(res.status == ReassemblyStatus::complete);
   CHECK(is_pattern(res.message, 25));
@@ -287,9 +289,23 @@ TEST_CASE("LenFlag32K: a message that never finishes times out") {
   REQUIRE(reports.size() == 1);
   require_error(reports[0], fragment_errc::reassembly_timeout, std::nullopt);
   CHECK(r.partials() == 0);
-  // a fresh message afterwards
+  // its late tail is skipped, not taken for the start of a new message
+  CHECK(r.feed(lf(false, 10, 10), t0 + 6s).status == ReassemblyStatus::skipped);
+  CHECK(r.feed(lf(true, 20, 10), t0 + 6s).status == ReassemblyStatus::skipped);
+  // then a fresh message
   const Bytes single = lf(true, 0, 3);
   CHECK(r.feed(single, t0 + 6s).status == ReassemblyStatus::complete);
+}
+
+TEST_CASE("a timed-out message's tail is skipped only for one more timeout") {
+  LfR r(small_limits());  // 5 s
+  CHECK(r.feed(lf(false, 0, 10), t0).status == ReassemblyStatus::need_more);
+  CHECK(r.expire(t0 + 5s) == 1);
+  CHECK(r.discarding() == 1);
+  REQUIRE(r.next_deadline() == t0 + 10s);
+  CHECK(r.expire(t0 + 10s) == 0);  // the discard ends silently
+  CHECK(r.discarding() == 0);
+  CHECK(r.feed(lf(true, 0, 3), t0 + 11s).status == ReassemblyStatus::complete);
 }
 
 TEST_CASE("sequence errors each have their own code and leave other messages alone") {
@@ -374,4 +390,55 @@ TEST_CASE("the delivered buffer lives until the next feed or release") {
   CHECK(r.partials() == 0);
   CHECK(r.buffered_bytes() == 0);
   CHECK(r.feed(mux(2, 1, true, 10, 10), t0).status == ReassemblyStatus::error);  // missing first
+}
+
+TEST_CASE("retained_buffer_bytes: a completed message's buffer serves the next one") {
+  ReassemblyLimits l = small_limits();
+  l.retained_buffer_bytes = 800;
+  MuxR r(l);
+  auto two_part = [&](std::uint64_t id, std::size_t total) {
+    REQUIRE(r.feed(mux(id, 0, false, 0, total / 2, total), t0).status == ReassemblyStatus::need_more);
+    const auto done = r.feed(mux(id, 1, true, total / 2, total - total / 2), t0);
+    REQUIRE(done.status == ReassemblyStatus::complete);
+    CHECK(is_pattern(done.message, total));
+  };
+  two_part(1, 600);
+  CHECK(r.retained_bytes() == 0);  // still the delivered message
+  r.release();
+  CHECK(r.retained_bytes() == 600);
+  CHECK(r.buffered_bytes() == 0);  // retained memory is not reassembly memory
+  // The next message that fits takes it (counted again while in use), and gives it back.
+  REQUIRE(r.feed(mux(2, 0, false, 0, 100, 500), t0).status == ReassemblyStatus::need_more);
+  CHECK(r.retained_bytes() == 0);
+  CHECK(r.buffered_bytes() == 600);
+  const auto done = r.feed(mux(2, 1, true, 100, 400), t0);
+  REQUIRE(done.status == ReassemblyStatus::complete);
+  CHECK(is_pattern(done.message, 500));
+  r.release();
+  CHECK(r.retained_bytes() == 600);
+  // Larger than retained_buffer_bytes: freed as usual, the retained one is kept.
+  two_part(3, 900);
+  r.release();
+  CHECK(r.retained_bytes() == 600);
+  r.trim();
+  CHECK(r.retained_bytes() == 0);
+}
+
+TEST_CASE("a retained buffer is never taken beyond the byte budget") {
+  ReassemblyLimits l = small_limits();  // messages up to 1000 bytes, 1500 bytes budget
+  l.retained_buffer_bytes = 1000;
+  MuxR r(l);
+  REQUIRE(r.feed(mux(1, 0, false, 0, 400, 800), t0).status == ReassemblyStatus::need_more);
+  REQUIRE(r.feed(mux(1, 1, true, 400, 400), t0).status == ReassemblyStatus::complete);
+  r.release();
+  REQUIRE(r.retained_bytes() == 800);
+  // No declared total: 1000 bytes reserved up front, more than the spare holds.
+  REQUIRE(r.feed(mux(2, 0, false, 0, 300), t0).status == ReassemblyStatus::need_more);
+  CHECK(r.buffered_bytes() == 1000);
+  CHECK(r.retained_bytes() == 800);
+  // 500 bytes of budget left: the 800-byte spare would exceed it, so 100 bytes are allocated.
+  REQUIRE(r.feed(mux(3, 0, false, 0, 50, 100), t0).status == ReassemblyStatus::need_more);
+  CHECK(r.buffered_bytes() == 1100);
+  CHECK(r.retained_bytes() == 800);
+  CHECK(r.buffered_bytes() <= l.max_buffered_bytes);
 }

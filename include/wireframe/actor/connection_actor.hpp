@@ -4,8 +4,12 @@
 //   reader     socket -> codec -> Packet -> request ring          (read-ahead, bounded)
 //   dispatcher request ring -> router -> handler -> outbound ring (commands in order)
 //   writer     biased select over its sources -> one gathered write at a time
+// and, when the app fragments (with_fragmentation), a fourth: the reassembly timer. The
+// fragment layer sits between codec and Packet in the reader, and per source ("lane") in the
+// writer, so a high push can go out between two fragments of a large response.
 // docs/architecture.md draws it; read that first.
 
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -21,8 +25,11 @@
 #include "wireframe/app/connection_context.hpp"
 #include "wireframe/app/wireframe_app.hpp"
 #include "wireframe/buffer/byte_buffer.hpp"
+#include "wireframe/buffer/gather_buffer.hpp"
 #include "wireframe/detail/asio.hpp"
 #include "wireframe/error/errc.hpp"
+#include "wireframe/fragment/fragment_layer.hpp"
+#include "wireframe/fragment/fragment_policy.hpp"
 #include "wireframe/log/log.hpp"
 #include "wireframe/push/push_queues.hpp"
 #include "wireframe/server/connection_tracker.hpp"
@@ -43,6 +50,8 @@ class ConnectionActor final : public TrackedConnection {
 
   struct StreamMarker {};  // "the current Stream goes here" in the outbound ring
   using OutItem = std::variant<P, StreamMarker>;
+  using Lane = detail::Lane;
+  using clock = std::chrono::steady_clock;
 
  public:
   ConnectionActor(asio::ip::tcp::socket socket, std::shared_ptr<const App> app, ConnectionId id,
@@ -62,8 +71,13 @@ class ConnectionActor final : public TrackedConnection {
             PushRateLimit{app_->settings.push_rate, app_->settings.push_burst}, app_->dead_letters)),
         reader_bell_(socket_.get_executor()),
         dispatch_bell_(socket_.get_executor()),
-        done_bell_(socket_.get_executor()) {
+        done_bell_(socket_.get_executor()),
+        reassembly_timer_(socket_.get_executor()) {
     pool_.reserve(pool_limit());
+    if (app_->fragmentation) {
+      frag_ = app_->fragmentation(app_->codec);
+      ctx_.set_reassembly_source(frag_.get());
+    }
     ctx_.set_push_queues(pushes_);
     if (app_->protocol) {
       protocol_ = app_->protocol(ctx_);
@@ -83,6 +97,7 @@ class ConnectionActor final : public TrackedConnection {
       spawn(reader(), reader_cancel_);
       spawn(dispatcher(), dispatch_cancel_);
       spawn(writer(), writer_cancel_);
+      if (frag_) spawn(reassembly_timeouts(), timer_cancel_);
       while (live_tasks_ > 0) co_await done_bell_.wait();
     }
     stream_.reset();  // a stream cut off by a hard close: cancels its pending await
@@ -163,6 +178,7 @@ class ConnectionActor final : public TrackedConnection {
     reader_cancel_.emit(asio::cancellation_type::terminal);
     writer_cancel_.emit(asio::cancellation_type::terminal);
     dispatch_cancel_.emit(asio::cancellation_type::terminal);
+    timer_cancel_.emit(asio::cancellation_type::terminal);
     asio::error_code ignored;
     socket_.close(ignored);
     wake_all();
@@ -174,6 +190,11 @@ class ConnectionActor final : public TrackedConnection {
   // the dead letter queue, if any, and are logged.
   void report_lost_pushes() {
     auto lost = pushes_->close_and_take();
+    if (frag_) {  // pushes cut off part-way through their fragments
+      for (Lane lane : {Lane::high, Lane::low}) {
+        if (auto frame = frag_->abandon(lane)) lost.push_back(std::move(*frame));
+      }
+    }
     if (lost.empty()) return;
     detail::log(LogLevel::warn, "connection {} ({}): {} pushed frame(s) not sent: connection closed",
                 ctx_.id(), peer_text(), lost.size());
@@ -211,29 +232,79 @@ class ConnectionActor final : public TrackedConnection {
       rbuf_.commit(n);
     }
     reader_done_ = true;
+    reassembly_timer_.cancel();  // no more fragments: pending timeouts no longer matter
     dispatch_bell_.ring();
   }
 
   // Decodes every complete frame in the read buffer (while the request ring has room).
   // False when the bytes are bad: the connection is then closing.
   bool decode_buffered() {
+    const clock::time_point now = frag_ ? clock::now() : clock::time_point{};  // once per read
     while (!requests_.full()) {
       const DecodeResult res = app_->codec.decode(rbuf_.readable());
-      if (res.status == DecodeStatus::need_more) return true;
+      if (res.status == DecodeStatus::need_more) break;
       if (res.status == DecodeStatus::error) {
         fail(res.error, "while decoding a frame");
         return false;
       }
+      std::span<const std::byte> message = res.frame;
+      if (frag_) {  // the frame is a fragment: on to the packet only once its message is whole
+        const ReassemblyResult r = frag_->feed(res.frame, now);
+        if (r.status != ReassemblyStatus::complete) {
+          rbuf_.consume(res.consumed);
+          if (r.status == ReassemblyStatus::error && !on_fragment_error(r)) return false;
+          continue;
+        }
+        message = r.message;  // may view the frame itself: consumed only after decoding
+      }
       P packet = take_pooled();
-      if (auto ec = packet.decode_from(res.frame)) {
+      if (auto ec = packet.decode_from(message)) {
         fail(ec, "while decoding a packet");
         return false;
       }
       rbuf_.consume(res.consumed);
+      if (frag_) frag_->release();  // the reassembled bytes are in the packet now
       requests_.push(std::move(packet));
       dispatch_bell_.ring();
     }
+    if (frag_) rearm_reassembly_timer();
     return true;
+  }
+
+  // A reassembly error: reported through the protocol hook and the log; then, as the app's
+  // FragmentErrorPolicy says, the message is dropped (true: carry on) or the connection closes.
+  bool on_fragment_error(const ReassemblyResult& r) {
+    const std::string id = r.message_id ? fmt::format(" {}", *r.message_id) : std::string();
+    if (fragment_error_closes(r.error, app_->fragment_policy)) {
+      fail(r.error, fmt::format("fragmented message{} ({} bytes dropped)", id, r.dropped_bytes));
+      return false;
+    }
+    if (protocol_) protocol_->handle_error(WireframeError<E>::io(r.error));
+    detail::log(LogLevel::warn, "connection {} ({}): dropped fragmented message{} ({} bytes): {}",
+                ctx_.id(), peer_text(), id, r.dropped_bytes, r.error.message());
+    return true;
+  }
+
+  // --- reassembly timeouts -------------------------------------------------------------------
+
+  // Sleeps until the oldest message in reassembly is due, then drops whatever is overdue. The
+  // reader wakes it (rearm_reassembly_timer) when a new message makes the deadline earlier.
+  asio::awaitable<void> reassembly_timeouts() {
+    co_await asio::this_coro::throw_if_cancelled(false);
+    while (!closing_ && !reader_done_) {
+      const auto deadline = frag_->next_deadline();
+      timer_deadline_ = deadline ? *deadline : clock::time_point::max();
+      reassembly_timer_.expires_at(timer_deadline_);
+      auto [ec] = co_await reassembly_timer_.async_wait(detail::use_nothrow);
+      if (closing_ || reader_done_) break;
+      if (ec) continue;  // re-armed (or cancelled): look at the deadline again
+      frag_->expire(clock::now(), [this](const ReassemblyResult& r) { (void)on_fragment_error(r); });
+    }
+  }
+
+  void rearm_reassembly_timer() {
+    const auto deadline = frag_->next_deadline();
+    if (deadline && *deadline < timer_deadline_) reassembly_timer_.cancel();
   }
 
   void on_read_error(const asio::error_code& ec) {
@@ -383,9 +454,9 @@ class ConnectionActor final : public TrackedConnection {
       if (closing_) co_return;  // 1. shutdown signal (hard)
       gather();
       if (!wbuf_.empty()) {
-        auto [ec, n] = co_await asio::async_write(
-            socket_, asio::buffer(wbuf_.readable().data(), wbuf_.size()), detail::use_nothrow);
+        auto [ec, n] = co_await asio::async_write(socket_, wbuf_.buffers(), detail::use_nothrow);
         wbuf_.clear();
+        if (frag_) frag_->written();
         if (ec) {
           if (!closing_) fail(ec, "write");
           co_return;
@@ -399,59 +470,98 @@ class ConnectionActor final : public TrackedConnection {
     socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   }
 
-  // The biased select: one item at a time from the highest-priority source that has one, so
-  // priority is re-evaluated after every frame; stops when the batch is full or all are empty.
+  // The biased select: one frame (or fragment) at a time from the highest-priority source that
+  // has one, so priority is re-evaluated after every frame; stops when the batch is full or all
+  // sources are empty.
   void gather() {
     const std::size_t limit = app_->settings.max_write_batch;
     while (!closing_ && wbuf_.size() < limit) {
-      std::optional<P> frame = next_frame();
-      if (!frame) return;
-      if (protocol_sees_frames_) protocol_->before_send(*frame);
-      encode(*frame);
-      recycle(std::move(*frame));
+      if (!write_next_frame()) return;
     }
   }
 
   // Sources in strict order: 1. shutdown (closing_, checked by the caller), 2. high pushes,
   // 3. low pushes, 4. the response source; with fairness (max_high_before_low = n > 0): after n
   // high frames in a row a low frame goes first, and after n pushed frames in a row the response
-  // source goes first, when they have something.
-  std::optional<P> next_frame() {
-    const std::size_t n = app_->settings.max_high_before_low;
-    if (n > 0 && pushes_in_a_row_ >= n) {
-      if (auto f = next_response_frame()) return taken_response(std::move(f));
+  // source goes first, when they have something. Each source is a Lane: with fragmentation, a
+  // lane part-way through a large message offers that message's next fragment, so a high push
+  // still overtakes a large response between two of its fragments (when the strategy allows
+  // fragments to interleave; otherwise the message's lane is served alone until it is done).
+  bool write_next_frame() {
+    if (frag_) {
+      if (const auto only = frag_->exclusive()) return write_from(*only) && counted(*only);
     }
-    if (!pushes_->maybe_nonempty()) {  // no lock taken when nothing was pushed
+    const std::size_t n = app_->settings.max_high_before_low;
+    if (n > 0 && pushes_in_a_row_ >= n && write_from(Lane::response)) return counted(Lane::response);
+    if (!push_work()) {  // no lock taken when nothing was pushed
       high_in_a_row_ = 0;
     } else {
       const bool high_turn = n == 0 || high_in_a_row_ < n;
       if (high_turn) {
-        if (auto f = pushes_->try_pop(PushPriority::high)) return taken_push(std::move(f), true);
+        if (write_from(Lane::high)) return counted(Lane::high);
         high_in_a_row_ = 0;  // the high queue is empty: its streak is over
       }
-      if (auto f = pushes_->try_pop(PushPriority::low)) return taken_push(std::move(f), false);
-      if (!high_turn) {  // low had nothing after all: high goes on
-        if (auto f = pushes_->try_pop(PushPriority::high)) return taken_push(std::move(f), true);
-      }
+      if (write_from(Lane::low)) return counted(Lane::low);
+      if (!high_turn && write_from(Lane::high)) return counted(Lane::high);  // low had nothing
     }
-    return taken_response(next_response_frame());
+    return write_from(Lane::response) && counted(Lane::response);
   }
 
-  std::optional<P> taken_push(std::optional<P> frame, bool high) {
-    high_in_a_row_ = high ? high_in_a_row_ + 1 : 0;
-    ++pushes_in_a_row_;
-    frame->set_correlation_id(0);  // server-initiated: answers no request
+  // Fairness bookkeeping for a frame written from `lane`. A response does not end the high
+  // streak: only a low frame (or an empty high queue) does, so low still gets its turn when
+  // high, low and responses are all ready.
+  bool counted(Lane lane) {
+    if (lane == Lane::response) {
+      pushes_in_a_row_ = 0;
+    } else {
+      high_in_a_row_ = lane == Lane::high ? high_in_a_row_ + 1 : 0;
+      ++pushes_in_a_row_;
+    }
+    return true;
+  }
+
+  bool push_work() const {
+    return pushes_->maybe_nonempty() || (frag_ && (frag_->active(Lane::high) || frag_->active(Lane::low)));
+  }
+
+  // Writes one frame, or the next fragment of the lane's message, from `lane`'s source into
+  // the batch. False when that source has nothing to write now.
+  bool write_from(Lane lane) {
+    std::error_code ec;
+    if (frag_ && frag_->active(lane)) {
+      std::optional<P> finished = frag_->write_next(lane, wbuf_, ec);
+      if (ec) report_unsent(lane, ec);
+      if (finished) recycle(std::move(*finished));
+      return true;
+    }
+    if (frag_ && !frag_->ready(lane)) return false;  // its buffer is still in the batch
+    std::optional<P> frame = take_from(lane);
+    if (!frame) return false;
+    if (protocol_sees_frames_) protocol_->before_send(*frame);
+    if (frag_) {
+      std::optional<P> done = frag_->write(lane, std::move(*frame), wbuf_, ec);
+      if (ec) report_unsent(lane, ec);
+      if (done) recycle(std::move(*done));
+      return true;
+    }
+    encode(*frame);
+    recycle(std::move(*frame));
+    return true;
+  }
+
+  std::optional<P> take_from(Lane lane) {
+    if (lane == Lane::response) return next_response_frame();
+    std::optional<P> frame = pushes_->try_pop(lane == Lane::high ? PushPriority::high : PushPriority::low);
+    if (frame) frame->set_correlation_id(0);  // server-initiated: answers no request
     return frame;
   }
 
-  // A response does not end the high streak: only a low frame (or an empty high queue) does,
-  // so low still gets its turn when high, low and responses are all ready.
-  std::optional<P> taken_response(std::optional<P> frame) {
-    if (frame) pushes_in_a_row_ = 0;
-    return frame;
+  void report_unsent(Lane lane, const std::error_code& ec) {
+    detail::log(LogLevel::error, "connection {}: dropped an outbound {} frame: {}", ctx_.id(),
+                lane == Lane::response ? "response" : "pushed", ec.message());
   }
 
-  bool pushes_drained() const { return !pushes_->maybe_nonempty(); }
+  bool pushes_drained() const { return !push_work() && !(frag_ && frag_->active(Lane::response)); }
 
   std::optional<P> next_response_frame() {
     while (!out_.empty()) {
@@ -483,7 +593,7 @@ class ConnectionActor final : public TrackedConnection {
 
   void encode(const P& frame) {
     const std::size_t n = frame.encoded_size();
-    auto ec = app_->codec.encode(n, wbuf_, [&frame](std::span<std::byte> dst) { frame.encode_to(dst); });
+    auto ec = app_->codec.encode(n, wbuf_.bytes(), [&frame](std::span<std::byte> dst) { frame.encode_to(dst); });
     if (ec) {
       detail::log(LogLevel::error, "connection {}: dropped an outbound frame (message id {}, {} bytes): {}",
                   ctx_.id(), frame.id(), n, ec.message());
@@ -526,7 +636,7 @@ class ConnectionActor final : public TrackedConnection {
   ConnectionContext ctx_;
 
   ByteBuffer rbuf_;
-  ByteBuffer wbuf_;
+  GatherBuffer wbuf_;
   detail::RingQueue<P> requests_;
   detail::RingQueue<OutItem> out_;
   std::vector<P> pool_;
@@ -547,6 +657,10 @@ class ConnectionActor final : public TrackedConnection {
   asio::cancellation_signal writer_cancel_;
 
   std::unique_ptr<detail::ProtocolHooks<P, E>> protocol_;  // null without with_protocol()
+  std::unique_ptr<detail::FragmentLayer<P>> frag_;         // null without with_fragmentation()
+  asio::steady_timer reassembly_timer_;
+  clock::time_point timer_deadline_ = clock::time_point::max();
+  asio::cancellation_signal timer_cancel_;
   bool protocol_sees_frames_ = false;
   std::size_t high_in_a_row_ = 0;
   std::size_t pushes_in_a_row_ = 0;

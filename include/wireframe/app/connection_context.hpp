@@ -11,6 +11,7 @@
 #include "wireframe/app/app_state.hpp"
 #include "wireframe/app/connection_id.hpp"
 #include "wireframe/detail/asio.hpp"
+#include "wireframe/fragment/reassembly_stats.hpp"
 #include "wireframe/push/push_handle.hpp"
 
 namespace wireframe {
@@ -53,6 +54,14 @@ class ConnectionContext {
     push_type_ = typeid(F);
   }
 
+  // Messages in reassembly on this connection and the bytes they hold (all zero when the app
+  // does not fragment). Includes every fragment read so far, up to the current request.
+  [[nodiscard]] ReassemblyStats reassembly_stats() const noexcept {
+    return reassembly_ ? reassembly_->reassembly_stats() : ReassemblyStats{};
+  }
+  // Set once by the connection actor.
+  void set_reassembly_source(const detail::ReassemblyStatsSource* source) noexcept { reassembly_ = source; }
+
   // Asks the connection to close once the current response has been written.
   void close() noexcept { close_requested_ = true; }
   [[nodiscard]] bool close_requested() const noexcept { return close_requested_; }
@@ -66,6 +75,7 @@ class ConnectionContext {
   std::any user_data_;
   std::shared_ptr<void> push_queues_;
   std::type_index push_type_ = typeid(void);
+  const detail::ReassemblyStatsSource* reassembly_ = nullptr;
   bool close_requested_ = false;
 };
 

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 #include <type_traits>
@@ -29,6 +30,10 @@
 #include "wireframe/codec/frame_codec.hpp"
 #include "wireframe/codec/length_delimited.hpp"
 #include "wireframe/error/wireframe_error.hpp"
+#include "wireframe/fragment/fragment_adapter.hpp"
+#include "wireframe/fragment/fragment_layer.hpp"
+#include "wireframe/fragment/fragment_policy.hpp"
+#include "wireframe/fragment/reassembler.hpp"
 #include "wireframe/packet/envelope.hpp"
 #include "wireframe/packet/message.hpp"
 #include "wireframe/packet/packet.hpp"
@@ -59,6 +64,8 @@ class WireframeApp {
   using TeardownHook = std::function<void(ConnectionContext&, std::error_code)>;
   // Builds the frame sent for unknown ids / failed handlers; nullopt sends nothing.
   using ErrorFrameBuilder = std::function<std::optional<P>(const P&, const WireframeError<E>&)>;
+  // Makes a connection's fragmentation state (null function: no fragmentation).
+  using FragmentFactory = std::function<std::unique_ptr<detail::FragmentLayer<P>>(const C&)>;
 
   WireframeApp() {
     if constexpr (std::constructible_from<P, std::uint32_t, std::uint64_t, std::string_view>) {
@@ -210,6 +217,30 @@ class WireframeApp {
     registry_ = std::move(registry);
     return *this;
   }
+  // Transparent fragmentation (docs/fragmentation.md): every frame on the connection carries
+  // one fragment of `strategy` (LenFlag32K, Multiplexed or your own FragmentStrategy); handlers
+  // see whole messages, and responses and pushes larger than a fragment are split. `limits`
+  // bound what a peer can make a connection buffer; `policy` says which reassembly errors close
+  // the connection. Both peers must be configured alike. build() checks that the largest
+  // fragment fits the codec's max_frame_length() and that `limits` are valid.
+  template <class Strategy>
+    requires FragmentStrategy<Strategy, P>
+  WireframeApp& with_fragmentation(Strategy strategy, ReassemblyLimits limits = {},
+                                   FragmentErrorPolicy policy = FragmentErrorPolicy::by_kind) {
+    fragment_error_.clear();
+    try {
+      (void)Reassembler<Strategy>(strategy, limits);  // validates the limits
+    } catch (const std::invalid_argument& e) {
+      fragment_error_ = e.what();
+    }
+    fragment_frame_size_ = saturating_add(strategy.max_header_size(), strategy.max_fragment_payload(P{}));
+    fragment_policy_ = policy;
+    fragmentation_ = [strategy, limits](const C& codec) -> std::unique_ptr<detail::FragmentLayer<P>> {
+      return std::make_unique<FragmentAdapter<Strategy, C, P>>(codec, strategy, limits);
+    };
+    return *this;
+  }
+
   WireframeApp& max_high_before_low(std::size_t n) {
     settings_.max_high_before_low = n;
     return *this;
@@ -242,6 +273,12 @@ class WireframeApp {
   std::shared_ptr<SessionRegistry<P>> registry_;
   detail::ProtocolFactory<P, E> protocol_;
   std::shared_ptr<DeadLetterQueue<P>> dead_letters_;
+  FragmentFactory fragmentation_;
+  FragmentErrorPolicy fragment_policy_ = FragmentErrorPolicy::by_kind;
+  std::size_t fragment_frame_size_ = 0;
+  std::string fragment_error_;
+
+  void check_fragmentation() const;
 };
 
 // The frozen app: shared by all connections of all workers, never mutated.
@@ -266,6 +303,8 @@ struct BuiltApp {
   std::shared_ptr<SessionRegistry<P>> registry;  // may be null
   detail::ProtocolFactory<P, E> protocol;        // may be empty
   std::shared_ptr<DeadLetterQueue<P>> dead_letters;  // may be null
+  typename App::FragmentFactory fragmentation;        // empty: no fragmentation
+  FragmentErrorPolicy fragment_policy;
 
   [[nodiscard]] const Handler* find(std::uint32_t id) const noexcept {
     auto it = std::lower_bound(routes.begin(), routes.end(), id,
@@ -287,6 +326,7 @@ std::shared_ptr<const BuiltApp<C, P, E>> WireframeApp<C, P, E>::build() const {
     throw std::system_error(make_error_code(errc::invalid_configuration),
                             "connection limits must be positive");
   }
+  check_fragmentation();
   const bool needs_error_frame = unknown_policy_ == UnknownIdPolicy::error_frame ||
                                  error_policy_ == HandlerErrorPolicy::error_frame;
   if (needs_error_frame && !error_frame_) {
@@ -296,7 +336,7 @@ std::shared_ptr<const BuiltApp<C, P, E>> WireframeApp<C, P, E>::build() const {
 
   auto built = std::make_shared<BuiltApp<C, P, E>>(BuiltApp<C, P, E>{
       codec_, {}, state_, setup_, teardown_, unknown_policy_, error_policy_, error_frame_, s,
-      registry_, protocol_, dead_letters_});
+      registry_, protocol_, dead_letters_, fragmentation_, fragment_policy_});
   for (const auto& [id, handler] : routes_) {
     Handler h = handler;
     // Innermost first, so the first middleware added ends up outermost.
@@ -308,6 +348,21 @@ std::shared_ptr<const BuiltApp<C, P, E>> WireframeApp<C, P, E>::build() const {
   std::sort(built->routes.begin(), built->routes.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   return built;
+}
+
+template <FrameCodec C, Packet P, class E>
+void WireframeApp<C, P, E>::check_fragmentation() const {
+  if (!fragmentation_) return;
+  if (!fragment_error_.empty()) {
+    throw std::system_error(make_error_code(errc::invalid_configuration), fragment_error_);
+  }
+  if (codec_.max_frame_length() < fragment_frame_size_) {
+    throw std::system_error(make_error_code(errc::invalid_configuration),
+                            fmt::format("fragments of up to {} bytes (header + payload) do not fit "
+                                        "the codec's max_frame_length() of {} bytes: lower the "
+                                        "strategy's payload cap or raise the codec's limit",
+                                        fragment_frame_size_, codec_.max_frame_length()));
+  }
 }
 
 // The app most servers start with; its connection actor is compiled once into the library.

@@ -10,18 +10,23 @@
 // that arrive for someone else, such as pushes or other correlation ids, are kept in an inbox
 // for a later receive()). Errors are returned, never thrown.
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <system_error>
 #include <tuple>
 #include <utility>
 
 #include "wireframe/buffer/byte_buffer.hpp"
+#include "wireframe/buffer/gather_buffer.hpp"
 #include "wireframe/codec/frame_codec.hpp"
 #include "wireframe/codec/length_delimited.hpp"
 #include "wireframe/detail/asio.hpp"
 #include "wireframe/error/errc.hpp"
+#include "wireframe/fragment/fragment_adapter.hpp"
+#include "wireframe/fragment/fragment_layer.hpp"
 #include "wireframe/packet/envelope.hpp"
 #include "wireframe/packet/message.hpp"
 #include "wireframe/packet/packet.hpp"
@@ -37,6 +42,17 @@ class WireframeClient {
       : socket_(std::move(ex)),
         codec_(std::move(codec)),
         rbuf_(saturating_add(saturating_add(codec_.max_frame_length(), codec_.max_overhead()), read_chunk)) {}
+
+  // Fragments like a server built with WireframeApp::with_fragmentation(strategy, limits):
+  // frames sent are split, frames received reassembled (docs/fragmentation.md). A reassembly
+  // error is returned by the receive call that met it; messages older than the limits'
+  // reassembly_timeout are dropped (and reported) when the client next reads.
+  template <class Strategy>
+    requires FragmentStrategy<Strategy, P>
+  WireframeClient& with_fragmentation(Strategy strategy, ReassemblyLimits limits = {}) {
+    frag_ = std::make_unique<FragmentAdapter<Strategy, C, P>>(codec_, strategy, limits);
+    return *this;
+  }
 
   asio::awaitable<std::error_code> connect(const asio::ip::tcp::endpoint& endpoint) {
     auto [ec] = co_await socket_.async_connect(endpoint, detail::use_nothrow);
@@ -140,15 +156,35 @@ class WireframeClient {
   static constexpr std::size_t read_chunk = 16 * 1024;
 
   std::error_code encode(const P& frame) {
-    return codec_.encode(frame.encoded_size(), wbuf_,
+    if (frag_) return frag_->write_all(frame, wbuf_);
+    return codec_.encode(frame.encoded_size(), wbuf_.bytes(),
                          [&frame](std::span<std::byte> dst) { frame.encode_to(dst); });
   }
 
   asio::awaitable<std::error_code> flush() {
-    auto [ec, n] = co_await asio::async_write(
-        socket_, asio::buffer(wbuf_.readable().data(), wbuf_.size()), detail::use_nothrow);
+    auto [ec, n] = co_await asio::async_write(socket_, wbuf_.buffers(), detail::use_nothrow);
     wbuf_.clear();
+    if (frag_) frag_->written();
     co_return ec;
+  }
+
+  // A codec frame is a whole packet, or (fragmenting) maybe only a piece of one: true and
+  // `frame` set when a packet is complete; false to read on. Errors land in `ec`.
+  bool take_packet(std::span<const std::byte> body, P& frame, std::error_code& ec) {
+    if (!frag_) {
+      ec = frame.decode_from(body);
+      return true;
+    }
+    const auto now = last_read_;  // the clock is read once per socket read, not per frame
+    if (frag_->partials() > 0) {
+      frag_->expire(now, [&ec](const ReassemblyResult& r) { ec = r.error; });
+      if (ec) return true;
+    }
+    const ReassemblyResult r = frag_->feed(body, now);
+    if (r.status == ReassemblyStatus::error) ec = r.error;
+    if (r.status == ReassemblyStatus::complete) ec = frame.decode_from(r.message);
+    frag_->release();
+    return r.status == ReassemblyStatus::complete || r.status == ReassemblyStatus::error;
   }
 
   asio::awaitable<Result> read_frame() {
@@ -157,9 +193,11 @@ class WireframeClient {
       if (res.status == DecodeStatus::error) co_return Result{res.error, P{}};
       if (res.status == DecodeStatus::frame) {
         P frame;
-        std::error_code ec = frame.decode_from(res.frame);
+        std::error_code ec;
+        const bool whole = take_packet(res.frame, frame, ec);
         rbuf_.consume(res.consumed);
-        co_return Result{ec, std::move(frame)};
+        if (whole) co_return Result{ec, std::move(frame)};
+        continue;
       }
       auto space = rbuf_.prepare(read_chunk);
       if (space.empty()) co_return Result{make_error_code(errc::frame_too_large), P{}};
@@ -174,13 +212,16 @@ class WireframeClient {
         co_return Result{out, P{}};
       }
       rbuf_.commit(n);
+      if (frag_) last_read_ = std::chrono::steady_clock::now();
     }
   }
 
   asio::ip::tcp::socket socket_;
   C codec_;
   ByteBuffer rbuf_;
-  ByteBuffer wbuf_;
+  GatherBuffer wbuf_;
+  std::unique_ptr<detail::FragmentLayer<P>> frag_;  // null unless with_fragmentation()
+  std::chrono::steady_clock::time_point last_read_{};
   std::deque<P> inbox_;
   std::uint64_t last_correlation_ = 0;
 };

@@ -55,4 +55,14 @@ concept FrameCodec = std::copy_constructible<C> &&
       { c.max_overhead() } -> std::convertible_to<std::size_t>;
     };
 
+// Optional capability: a codec whose frame is exactly a header followed by the untouched body
+// (no trailer, no escaping) can write the header alone: encode_prefix(body_len, out) appends
+// the header for a body of `body_len` bytes that the caller then appends itself, possibly as a
+// borrowed slice of a gathered write (GatherBuffer). The fragment layer uses it to send fragment
+// payloads without copying them. Same errors as encode(); on error nothing is appended.
+template <class C>
+concept PrefixFrameCodec = FrameCodec<C> && requires(const C& c, std::size_t n, ByteBuffer& out) {
+  { c.encode_prefix(n, out) } -> std::same_as<std::error_code>;
+};
+
 }  // namespace wireframe

@@ -87,6 +87,17 @@ class LengthDelimitedCodec {
     return {};
   }
 
+  // Appends the prefix alone for a body of `body_len` bytes that the caller appends next
+  // (PrefixFrameCodec, frame_codec.hpp). Same checks as encode().
+  [[nodiscard]] std::error_code encode_prefix(std::size_t body_len, ByteBuffer& out) const {
+    if (body_len > max_frame_length_) return errc::frame_too_large;
+    const std::span<std::byte> dst = out.prepare(width_);
+    if (dst.size() < width_) return errc::frame_too_large;
+    write_prefix(dst.data(), body_len);
+    out.commit(width_);
+    return {};
+  }
+
   [[nodiscard]] std::size_t max_frame_length() const noexcept { return max_frame_length_; }
   [[nodiscard]] std::size_t max_overhead() const noexcept { return width_; }
   [[nodiscard]] std::size_t prefix_width() const noexcept { return width_; }

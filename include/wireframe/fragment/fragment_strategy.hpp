@@ -61,6 +61,19 @@ struct FragmentHeaderDecode {
   }
 };
 
+// Whether fragments of different messages may interleave on the wire: a strategy opts in with
+// `static constexpr bool interleaves = true;` (its headers must then carry a message id). The
+// connection's writer then lets other frames (an urgent push) go out between the fragments of a
+// large message; otherwise a message's fragments are written back to back.
+template <class S>
+inline constexpr bool fragment_interleaving_v = [] {
+  if constexpr (requires { S::interleaves; }) {
+    return static_cast<bool>(S::interleaves);
+  } else {
+    return false;
+  }
+}();
+
 template <class S>
 concept FragmentDecoder = std::copy_constructible<S> &&
     requires(const S& s, std::span<const std::byte> frame) {

@@ -82,6 +82,40 @@ class Fragmenter {
     return written + meta.payload_length;
   }
 
+  // Size of the next fragment's header alone (0 when done()).
+  [[nodiscard]] std::size_t next_header_size() const noexcept {
+    return pending_ ? strategy_.header_size(next_meta(), *frame_) : 0;
+  }
+
+  // For gather writes: writes only the next fragment's header into `dst` (exactly
+  // next_header_size() bytes), advances, and returns the payload slice that must follow it on
+  // the wire: a view into the message, so the payload itself is never copied here. Returns an
+  // empty span, and advances nothing, when done() or when `dst` has the wrong size.
+  std::span<const std::byte> write_next_header(std::span<std::byte> dst) noexcept {
+    if (!pending_) return {};
+    const FragmentMeta meta = next_meta();
+    if (dst.size() != strategy_.header_size(meta, *frame_)) return {};
+    (void)strategy_.encode_header(meta, *frame_, dst);
+    const auto slice = message_.subspan(offset_, meta.payload_length);
+    offset_ += meta.payload_length;
+    ++sequence_;
+    if (meta.is_final) pending_ = false;
+    return slice;
+  }
+
+  // The header of a message of `size` bytes sent whole, as one final fragment: what the
+  // Fragmenter would write for it, without needing the message's bytes in memory first (the
+  // connection encodes the packet straight behind the header).
+  [[nodiscard]] static FragmentMeta single_fragment_meta(std::size_t size, std::uint64_t message_id) noexcept {
+    FragmentMeta meta;
+    meta.payload_length = size;
+    meta.is_final = true;
+    meta.message_id = message_id;
+    meta.sequence = 0;
+    meta.total_length = static_cast<std::uint64_t>(size);
+    return meta;
+  }
+
   // Fragments the whole current message takes (at least 1).
   [[nodiscard]] std::size_t fragment_count() const noexcept {
     return message_.empty() ? 1 : (message_.size() + cap_ - 1) / cap_;

@@ -41,6 +41,9 @@ class Multiplexed {
   // Default payload cap: a fragment (21-byte header included) fits a 32 KiB frame body.
   static constexpr std::size_t default_max_fragment_payload = 32 * 1024 - 21;
 
+  // Fragments of different messages may interleave (fragment_interleaving_v).
+  static constexpr bool interleaves = true;
+
   Multiplexed() noexcept = default;
 
   // Throws std::invalid_argument for 0 or for more than 2^32 - 1 (the payload length field).

@@ -27,7 +27,9 @@
 //     what is actually allocated). buffered_bytes() never exceeds it.
 // Memory: one allocation per message when the total length is declared (reserved exactly);
 // otherwise geometric growth capped at max_message_size. A completed message's buffer is freed
-// at the next feed() or release(); it is not counted in buffered_bytes().
+// at the next feed() or release(); it is not counted in buffered_bytes(). With
+// retained_buffer_bytes > 0 a freed buffer up to that size is kept instead and reused by the
+// next message it can hold, so a stream of large messages allocates (and page-faults) once.
 //
 // Single-threaded (one connection's executor), no locks, no exceptions after construction:
 // feed() and expire() report everything as values; an allocation failure is reported as
@@ -66,6 +68,10 @@ struct ReassemblyLimits {
   // Bytes buffered by all messages in reassembly on the connection (32 MiB).
   // Must be >= max_message_size, or the largest allowed message could never be reassembled.
   std::size_t max_buffered_bytes = default_max_buffered_bytes;
+  // A completed message's buffer up to this capacity is kept for the next message instead of
+  // being freed (0, the default: nothing is kept). Memory held by an idle connection, on top of
+  // max_buffered_bytes, in exchange for not allocating fresh memory per large message.
+  std::size_t retained_buffer_bytes = 0;
 };
 
 enum class ReassemblyStatus { need_more, complete, skipped, error };
@@ -94,7 +100,7 @@ class Reassembler {
 
   // Processes one codec frame body (a whole fragment). See the top of this file.
   [[nodiscard]] ReassemblyResult feed(std::span<const std::byte> frame, time_point now) noexcept {
-    release();
+    if (delivered_.capacity() != 0) release();
     const FragmentHeaderDecode h = strategy_.decode_header(frame);
     if (h.status != FragmentHeaderStatus::ok || h.header_length > frame.size() ||
         frame.size() - h.header_length != h.meta.payload_length) {
@@ -107,6 +113,13 @@ class Reassembler {
     const std::size_t len = payload.size();
     const std::uint64_t key = meta.message_id.value_or(0);
     const auto& id = meta.message_id;
+
+    // The common case on a busy connection: a whole message in one fragment while nothing is
+    // in reassembly. Delivered in place (zero copy); the general path below decides the same.
+    if (meta.is_final && partials_.empty() && discards_.empty() && meta.sequence.value_or(0) == 0 &&
+        !meta.total_length && len <= limits_.max_message_size) {
+      return {ReassemblyStatus::complete, payload, id, {}, 0};
+    }
 
     // A message dropped earlier: swallow the rest of it (reported once already). Sequence 0
     // is the start of a new message with that id.
@@ -152,6 +165,8 @@ class Reassembler {
   // Drops every message whose reassembly_timeout has passed at `now` and calls
   // `report(const ReassemblyResult&)` once for each (status error, reassembly_timeout, its id
   // and dropped bytes). Returns how many were dropped. The state is updated before each report.
+  // Fragments of a dropped message that still arrive are answered `skipped` up to its final
+  // fragment, or until another reassembly_timeout has passed.
   template <class Report>
   std::size_t expire(time_point now, Report&& report) {
     std::size_t n = 0;
@@ -162,6 +177,9 @@ class Reassembler {
       if (deadline(partials_[i].started) > now) continue;
       const ReassemblyResult r{ReassemblyStatus::error, {}, partials_[i].id,
                                fragment_errc::reassembly_timeout, partials_[i].data.size()};
+      // Its late fragments are skipped (for one more timeout), like those of any dropped
+      // message: without ids (LenFlag32K) they would otherwise pass for a new message.
+      add_discard(partials_[i].key, now);
       buffered_ -= partials_[i].data.capacity();
       erase_partial(i);
       ++n;
@@ -187,11 +205,25 @@ class Reassembler {
   }
 
   // Frees the buffer of the last completed message (the span feed() returned dies with it).
-  void release() noexcept { std::vector<std::byte>().swap(delivered_); }
+  // With retained_buffer_bytes, the buffer is kept for reuse instead.
+  void release() noexcept {
+    const std::size_t cap = delivered_.capacity();
+    if (cap != 0 && cap <= limits_.retained_buffer_bytes && cap > spare_.capacity()) {
+      delivered_.clear();
+      spare_.swap(delivered_);
+    }
+    std::vector<std::byte>().swap(delivered_);
+  }
+
+  // Frees the retained buffer (see ReassemblyLimits::retained_buffer_bytes).
+  void trim() noexcept { std::vector<std::byte>().swap(spare_); }
+  // Capacity of the retained buffer (not part of buffered_bytes()).
+  [[nodiscard]] std::size_t retained_bytes() const noexcept { return spare_.capacity(); }
 
   // Forgets everything without reporting (the connection is closing).
   void clear() noexcept {
     release();
+    trim();
     partials_.clear();
     discards_.clear();
     buffered_ = 0;
@@ -334,7 +366,7 @@ class Reassembler {
       if (want > budget) want = len;
       if (want > budget) return refuse(fragment_errc::buffer_limit);
     }
-    if (want != 0 && !reserve(p.data, want)) return refuse(fragment_errc::buffer_limit);
+    if (want != 0 && !reserve(p.data, want, budget)) return refuse(fragment_errc::buffer_limit);
     p.data.insert(p.data.end(), payload.begin(), payload.end());
     try {
       partials_.push_back(std::move(p));
@@ -355,12 +387,19 @@ class Reassembler {
     want = std::min(std::max(want, needed), limits_.max_message_size);
     if (want > budget) want = needed;
     if (want > budget) return false;
-    if (!reserve(p.data, want)) return false;
+    if (!reserve(p.data, want, budget)) return false;
     buffered_ = buffered_ - cap + p.data.capacity();
     return true;
   }
 
-  static bool reserve(std::vector<std::byte>& v, std::size_t n) noexcept {
+  // Capacity for `n` bytes in `v`, taking the retained buffer when it is large enough and
+  // still within `budget` (the capacity `v` may have), else allocating exactly `n`.
+  bool reserve(std::vector<std::byte>& v, std::size_t n, std::size_t budget) noexcept {
+    if (v.empty() && v.capacity() < n && spare_.capacity() >= n && spare_.capacity() <= budget) {
+      v.swap(spare_);  // reuse: no allocation, no fresh pages
+      std::vector<std::byte>().swap(spare_);
+      return true;
+    }
     try {
       v.reserve(n);
       return true;
@@ -375,6 +414,7 @@ class Reassembler {
   std::vector<Partial> partials_;
   std::vector<Discard> discards_;
   std::vector<std::byte> delivered_;
+  std::vector<std::byte> spare_;  // a retained buffer, empty (retained_buffer_bytes)
   std::size_t buffered_ = 0;
 };
 
