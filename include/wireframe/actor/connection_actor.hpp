@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "wireframe/actor/doorbell.hpp"
+#include "wireframe/actor/packet_pool.hpp"
 #include "wireframe/actor/ring_queue.hpp"
 #include "wireframe/app/connection_context.hpp"
 #include "wireframe/app/wireframe_app.hpp"
@@ -73,7 +74,6 @@ class ConnectionActor final : public TrackedConnection {
         dispatch_bell_(socket_.get_executor()),
         done_bell_(socket_.get_executor()),
         reassembly_timer_(socket_.get_executor()) {
-    pool_.reserve(pool_limit());
     if (app_->fragmentation) {
       frag_ = app_->fragmentation(app_->codec);
       ctx_.set_reassembly_source(frag_.get());
@@ -602,21 +602,8 @@ class ConnectionActor final : public TrackedConnection {
 
   // --- packet recycling ----------------------------------------------------------------------
 
-  std::size_t pool_limit() const { return app_->settings.max_pipelined_requests + 4; }
-
-  P take_pooled() {
-    if (pool_.empty()) return P{};
-    P p = std::move(pool_.back());
-    pool_.pop_back();
-    return p;
-  }
-
-  void recycle(P&& p) {
-    if constexpr (requires { p.payload_capacity(); }) {
-      if (p.payload_capacity() == 0) return;  // nothing worth keeping
-    }
-    if (pool_.size() < pool_limit()) pool_.push_back(std::move(p));
-  }
+  P take_pooled() { return detail::PacketPool<P>::local().take(); }
+  void recycle(P&& p) { detail::PacketPool<P>::local().give(std::move(p)); }
 
   // --- misc ----------------------------------------------------------------------------------
 
@@ -639,7 +626,6 @@ class ConnectionActor final : public TrackedConnection {
   GatherBuffer wbuf_;
   detail::RingQueue<P> requests_;
   detail::RingQueue<OutItem> out_;
-  std::vector<P> pool_;
 
   std::optional<Stream<P, E>> stream_;
   std::uint64_t stream_correlation_ = 0;

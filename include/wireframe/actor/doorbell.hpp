@@ -8,10 +8,44 @@
 //
 // ConcurrentDoorbell may be rung from any thread (push handles, issue 3); Doorbell only from the
 // connection's own thread, which is cheaper.
+//
+// The channel's buffer is a fixed single slot (OneSlot) instead of Asio's default std::deque: a
+// deque that is pushed and popped forever allocates a new block every 21 elements, and a bell is
+// rung for nearly every frame (bench/alloc_bench.cpp found it).
+
+#include <cstddef>
+#include <optional>
+#include <utility>
 
 #include "wireframe/detail/asio.hpp"
 
 namespace wireframe::detail {
+
+// The container interface Asio's channel uses for its buffer, for at most one element.
+template <class T>
+class OneSlot {
+ public:
+  [[nodiscard]] std::size_t size() const noexcept { return slot_.has_value() ? 1 : 0; }
+  void push_back(T&& value) { slot_.emplace(std::move(value)); }
+  void push_back(const T& value) { slot_.emplace(value); }
+  T& front() noexcept { return *slot_; }
+  void pop_front() noexcept { slot_.reset(); }
+  void clear() noexcept { slot_.reset(); }
+
+ private:
+  std::optional<T> slot_;
+};
+
+struct DoorbellTraits : asio::experimental::channel_traits<void(asio::error_code, bool)> {
+  template <class... Signatures>
+  struct rebind {
+    using other = DoorbellTraits;
+  };
+  template <class Element>
+  struct container {
+    using type = OneSlot<Element>;
+  };
+};
 
 template <class Channel>
 class BasicDoorbell {
@@ -27,8 +61,9 @@ class BasicDoorbell {
   Channel channel_;
 };
 
-using Doorbell = BasicDoorbell<asio::experimental::channel<void(asio::error_code, bool)>>;
-using ConcurrentDoorbell =
-    BasicDoorbell<asio::experimental::concurrent_channel<void(asio::error_code, bool)>>;
+using Doorbell = BasicDoorbell<
+    asio::experimental::basic_channel<asio::any_io_executor, DoorbellTraits, void(asio::error_code, bool)>>;
+using ConcurrentDoorbell = BasicDoorbell<asio::experimental::basic_concurrent_channel<
+    asio::any_io_executor, DoorbellTraits, void(asio::error_code, bool)>>;
 
 }  // namespace wireframe::detail
