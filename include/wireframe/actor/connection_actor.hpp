@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <system_error>
+#include <tuple>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -212,6 +213,8 @@ class ConnectionActor final : public TrackedConnection {
   asio::awaitable<void> reader() {
     co_await asio::this_coro::throw_if_cancelled(false);
     const std::size_t chunk = app_->settings.read_chunk_size;
+    asio::error_code nb;
+    socket_.non_blocking(true, nb);  // for the speculative read_some below
     while (!draining_ && !closing_) {
       if (!decode_buffered()) break;
       if (requests_.full()) {  // back-pressure: stop reading until the dispatcher catches up
@@ -223,13 +226,34 @@ class ConnectionActor final : public TrackedConnection {
         fail(make_error_code(errc::frame_too_large), "read buffer at its cap");
         break;
       }
-      auto [ec, n] =
-          co_await socket_.async_read_some(asio::buffer(space.data(), space.size()), detail::use_nothrow);
+      asio::error_code ec;
+      std::size_t n = 0;
+      if (rbuf_.empty()) {
+        // Nothing buffered. If the last read drained the socket, wait for readability first,
+        // holding no buffer (it goes back to the worker's pool: an idle connection pins no read
+        // buffer), so that no read is spent on EAGAIN; otherwise read what is there at once.
+        if (socket_drained_) {
+          rbuf_.release();
+          std::tie(ec) = co_await socket_.async_wait(asio::socket_base::wait_read, detail::use_nothrow);
+          socket_drained_ = false;
+          if (!ec) continue;
+        } else {
+          n = socket_.read_some(asio::buffer(space.data(), space.size()), ec);
+          if (ec == asio::error::would_block || ec == asio::error::try_again) {
+            socket_drained_ = true;
+            continue;
+          }
+        }
+      } else {  // part of a frame is buffered anyway: wait for the rest with it
+        std::tie(ec, n) =
+            co_await socket_.async_read_some(asio::buffer(space.data(), space.size()), detail::use_nothrow);
+      }
       if (ec) {
         on_read_error(ec);
         break;
       }
       rbuf_.commit(n);
+      socket_drained_ = n < space.size();  // a short read took everything the kernel had
     }
     reader_done_ = true;
     reassembly_timer_.cancel();  // no more fragments: pending timeouts no longer matter
@@ -464,6 +488,7 @@ class ConnectionActor final : public TrackedConnection {
         continue;
       }
       if (dispatch_done_ && out_.empty() && pushes_drained()) break;  // everything sent
+      wbuf_.bytes().release();  // parked connections hold no write buffer (it is pooled)
       co_await writer_bell_.wait();  // nothing ready anywhere: park
     }
     asio::error_code ignored;  // orderly end: the peer reads EOF after our last frame
@@ -654,6 +679,7 @@ class ConnectionActor final : public TrackedConnection {
   bool draining_ = false;
   bool closing_ = false;
   bool reader_done_ = false;
+  bool socket_drained_ = false;
   bool dispatch_done_ = false;
   std::error_code reason_;
 };

@@ -1,7 +1,13 @@
 #pragma once
-// A fixed-capacity FIFO over storage allocated once: the actor's request and outbound queues.
-// std::deque would allocate and free blocks as it breathes; this never does after construction.
+// A bounded FIFO: the actor's request and outbound queues and the push queues.
+//
+// Storage grows on demand, by doubling, up to the capacity, and is then reused forever: a
+// connection that never pipelines keeps a ring of one or two slots instead of the full
+// capacity (an idle connection should cost little memory; bench/run_idle_memory.sh), and a
+// busy one stops allocating once its ring has reached the depth it needs. std::deque would
+// allocate and free blocks as it breathes; this never does once grown.
 
+#include <algorithm>
 #include <cassert>
 #include <cstddef>
 #include <utility>
@@ -12,15 +18,18 @@ namespace wireframe::detail {
 template <class T>
 class RingQueue {
  public:
-  explicit RingQueue(std::size_t capacity) : slots_(capacity) {}
+  explicit RingQueue(std::size_t capacity) : capacity_(capacity) {}
 
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
-  [[nodiscard]] bool full() const noexcept { return size_ == slots_.size(); }
+  [[nodiscard]] bool full() const noexcept { return size_ == capacity_; }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
-  [[nodiscard]] std::size_t capacity() const noexcept { return slots_.size(); }
+  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+  // Slots allocated so far (<= capacity()).
+  [[nodiscard]] std::size_t allocated() const noexcept { return slots_.size(); }
 
   void push(T value) {
     assert(!full());
+    if (size_ == slots_.size()) grow();
     slots_[(head_ + size_) % slots_.size()] = std::move(value);
     ++size_;
   }
@@ -43,7 +52,17 @@ class RingQueue {
   }
 
  private:
+  // Doubles the storage (at most to capacity_), moving the live items to the front in order.
+  void grow() {
+    const std::size_t bigger = std::min(capacity_, std::max<std::size_t>(1, 2 * slots_.size()));
+    std::vector<T> fresh(bigger);
+    for (std::size_t i = 0; i < size_; ++i) fresh[i] = std::move(slots_[(head_ + i) % slots_.size()]);
+    slots_ = std::move(fresh);
+    head_ = 0;
+  }
+
   std::vector<T> slots_;
+  std::size_t capacity_;
   std::size_t head_ = 0;
   std::size_t size_ = 0;
 };

@@ -10,6 +10,8 @@
 #include <span>
 #include <utility>
 
+#include "wireframe/buffer/block_pool.hpp"
+
 namespace wireframe {
 
 // a + b, or SIZE_MAX if that overflows: buffer caps are sums of user-set limits.
@@ -24,6 +26,7 @@ class ByteBuffer {
 
   ByteBuffer(ByteBuffer&& other) noexcept { *this = std::move(other); }
   ByteBuffer& operator=(ByteBuffer&& other) noexcept {
+    release();
     data_ = std::move(other.data_);
     capacity_ = std::exchange(other.capacity_, 0);
     begin_ = std::exchange(other.begin_, 0);
@@ -70,8 +73,12 @@ class ByteBuffer {
 
   void clear() noexcept { begin_ = end_ = 0; }
 
-  // Frees the storage (an idle connection should not pin a buffer).
+  ~ByteBuffer() { release(); }
+
+  // Lets go of the storage (an idle connection should not pin a buffer): back to the thread's
+  // BlockPool when it is a pooled size, so that taking one again costs no allocation.
   void release() noexcept {
+    if (auto* pool = detail::BlockPool::local()) pool->give(std::move(data_), capacity_);
     data_.reset();
     capacity_ = begin_ = end_ = 0;
   }
@@ -89,8 +96,11 @@ class ByteBuffer {
     std::size_t cap = capacity_ == 0 ? 256 : capacity_;
     while (cap < live + n) cap = cap > max_capacity_ / 2 ? max_capacity_ : cap * 2;
     if (cap > max_capacity_) cap = max_capacity_;
-    auto fresh = std::make_unique_for_overwrite<std::byte[]>(cap);
+    auto* pool = detail::BlockPool::local();
+    std::unique_ptr<std::byte[]> fresh = pool ? pool->take(cap) : nullptr;
+    if (!fresh) fresh = std::make_unique_for_overwrite<std::byte[]>(cap);
     if (live != 0) std::memcpy(fresh.get(), data_.get() + begin_, live);
+    if (pool) pool->give(std::move(data_), capacity_);
     data_ = std::move(fresh);
     capacity_ = cap;
     begin_ = 0;
