@@ -3,8 +3,9 @@
 
 # Debian packages wireframe needs to build, test and benchmark.
 # --no-install-recommends matters: recommends pull in Boost 1.74 with its older Boost.Asio.
+# redis-tools: the RESP example's ctest talks to it with the real redis-cli.
 WIREFRAME_PACKAGES=(cmake ninja-build g++ ccache libasio-dev libfmt-dev libspdlog-dev catch2
-                    librapidcheck-dev libbenchmark-dev)
+                    librapidcheck-dev libbenchmark-dev redis-tools)
 
 log() { printf '\n==> %s\n' "$*" >&2; }
 
