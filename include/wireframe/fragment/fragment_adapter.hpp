@@ -98,9 +98,7 @@ class FragmentAdapter final : public detail::FragmentLayer<P> {
     ec = write_fragment(l, out);
     if (ec) l.fragmenter = Fragmenter<Strategy, P>(strategy_);  // abandon the rest of it
     if (!l.fragmenter.done()) return std::nullopt;
-    std::optional<P> finished = std::move(l.frame);
-    l.frame.reset();
-    return finished;
+    return take_frame(l);
   }
 
   std::error_code write_all(const P& frame, GatherBuffer& out) override {
@@ -146,10 +144,9 @@ class FragmentAdapter final : public detail::FragmentLayer<P> {
 
   std::optional<P> abandon(Lane lane) noexcept override {
     LaneState& l = lanes_[index(lane)];
-    std::optional<P> frame = std::move(l.frame);
-    l.frame.reset();
     l.fragmenter = Fragmenter<Strategy, P>(strategy_);
-    return frame;
+    if (!l.frame) return std::nullopt;
+    return take_frame(l);
   }
 
   [[nodiscard]] const Strategy& strategy() const noexcept { return strategy_; }
@@ -163,6 +160,14 @@ class FragmentAdapter final : public detail::FragmentLayer<P> {
   };
 
   static constexpr std::size_t index(Lane lane) noexcept { return static_cast<std::size_t>(lane); }
+
+  // Moves the lane's frame out (precondition: it has one). Built in place: g++ 12 at -O1 with
+  // TSan reports a false maybe-uninitialized on `optional<P> x = std::move(optional)`.
+  static std::optional<P> take_frame(LaneState& l) {
+    std::optional<P> out(std::in_place, std::move(*l.frame));
+    l.frame.reset();
+    return out;
+  }
 
   // Ids of outbound messages, for strategies that carry one (Multiplexed writes the low 32
   // bits): a counter per connection, so the (at most three) messages in flight never collide.
