@@ -5,7 +5,7 @@
 #   bench/run_all.sh [build_dir]        (default <repo>/build/release)
 #
 # Steps, in this order (results go to <build_dir>/bench/results, overwriting earlier ones):
-#   micro       Google Benchmark programs in <build_dir>/bench: codec_bench, fragment_bench,
+#   micro       Google Benchmark programs in <build_dir>/bench: codec_bench, fragment_bench, push_bench,
 #               fragment_echo_bench, alloc_bench, each with --benchmark_min_time=$MIN_TIME;
 #               JSON to <results>/<name>.json, the usual table to the terminal
 #   echo        bench/run_echo_compare.sh    -> <results>/echo.csv
@@ -35,7 +35,7 @@ build_dir=${build_dir%/}
 results=$build_dir/bench/results
 MIN_TIME=${MIN_TIME:-0.5}
 PLOT_OUT=${PLOT_OUT:-$repo/docs/performance.png}
-micro=(codec_bench fragment_bench fragment_echo_bench alloc_bench)
+micro=(codec_bench fragment_bench fragment_echo_bench alloc_bench push_bench)
 
 die() { echo "run_all: $*" >&2; exit 1; }
 skipped() { [[ ${!1:-0} == 1 ]]; }  # skipped SKIP_X: is that step turned off?
