@@ -11,7 +11,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -26,11 +25,14 @@
 #include <vector>
 
 #include "../blob_common/blob_checksum.hpp"
+#include "../common/example_flags.hpp"
 
 using namespace wireframe;
 using namespace std::chrono_literals;
 
 namespace {
+
+using example::parse;
 
 constexpr std::string_view usage =
     "usage: blob_client --port N [--host ADDR] [--size BYTES] [--count N] [--seed N]\n"
@@ -54,11 +56,6 @@ constexpr std::size_t max_blob_size = max_message_size - 64;
 constexpr auto deadline = 60s;
 
 using Clock = std::chrono::steady_clock;
-
-bool parse(std::string_view text, unsigned long long max, unsigned long long& out) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc{} && end == text.data() + text.size() && out <= max;
-}
 
 std::uint64_t load_be(std::span<const std::byte> bytes, std::size_t offset, std::size_t width) {
   std::uint64_t value = 0;

@@ -11,7 +11,6 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <charconv>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -29,10 +28,15 @@
 #include <vector>
 
 #include "../blob_common/blob_checksum.hpp"
+#include "../common/example_flags.hpp"
 
 using namespace wireframe;
 
 namespace {
+
+using example::parse;
+using example::valid_address;
+using example::endpoint_text;
 
 constexpr std::string_view usage =
     "usage: blob_server [--host ADDR] [--port N] [--workers N] [--max-store-mib N]\n"
@@ -53,22 +57,6 @@ constexpr std::size_t max_message_size = 64 * 1024 * 1024;             // larges
 // message the client accepts. 64 MiB - 20 = 67 108 844 bytes.
 constexpr std::size_t max_blob_size = max_message_size - Envelope::header_size - 8;
 constexpr std::size_t max_name = 255;
-
-bool parse(std::string_view text, unsigned long max, unsigned long& out) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc{} && end == text.data() + text.size() && out <= max;
-}
-
-bool valid_address(const std::string& text) {
-  asio::error_code ec;
-  (void)asio::ip::make_address(text, ec);
-  return !ec;
-}
-
-std::string endpoint_text(const asio::ip::tcp::endpoint& ep) {
-  const auto addr = ep.address().to_string();
-  return (ep.address().is_v6() ? "[" + addr + "]" : addr) + ":" + std::to_string(ep.port());
-}
 
 void store_be(std::byte* out, std::uint64_t value, std::size_t width) {
   for (std::size_t i = width; i-- > 0; value >>= 8) out[i] = static_cast<std::byte>(value & 0xff);

@@ -5,7 +5,6 @@
 //   echo_client --port N [--host ADDR] [--count N] [--size BYTES]
 #include <wireframe/wireframe.hpp>
 
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -14,10 +13,14 @@
 #include <string>
 #include <string_view>
 
+#include "../common/example_flags.hpp"
+
 using namespace wireframe;
 using namespace std::chrono_literals;
 
 namespace {
+
+using example::parse;
 
 constexpr std::string_view usage =
     "usage: echo_client --port N [--host ADDR] [--count N] [--size BYTES]\n"
@@ -29,11 +32,6 @@ constexpr std::string_view usage =
 
 constexpr std::uint32_t echo_id = 1;
 constexpr auto deadline = 10s;
-
-bool parse(std::string_view text, unsigned long max, unsigned long& out) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc{} && end == text.data() + text.size() && out <= max;
-}
 
 std::string make_payload(unsigned long n, std::optional<unsigned long> size) {
   std::string text = "hello " + std::to_string(n);

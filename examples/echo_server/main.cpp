@@ -8,38 +8,27 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <charconv>
 #include <cstdint>
 #include <exception>
 #include <iostream>
 #include <string>
 #include <string_view>
 
+#include "../common/example_flags.hpp"
+
 using namespace wireframe;
 
 namespace {
+
+using example::parse;
+using example::valid_address;
+using example::endpoint_text;
 
 constexpr std::string_view usage =
     "usage: echo_server [--host ADDR] [--port N] [--workers N]\n"
     "  --host ADDR   address to listen on (default 127.0.0.1)\n"
     "  --port N      TCP port, 0 = any free port (default 7878)\n"
     "  --workers N   worker threads (default 1)\n";
-
-bool parse(std::string_view text, unsigned long max, unsigned long& out) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc{} && end == text.data() + text.size() && out <= max;
-}
-
-bool valid_address(const std::string& text) {
-  asio::error_code ec;
-  (void)asio::ip::make_address(text, ec);
-  return !ec;
-}
-
-std::string endpoint_text(const asio::ip::tcp::endpoint& ep) {
-  const auto addr = ep.address().to_string();
-  return (ep.address().is_v6() ? "[" + addr + "]" : addr) + ":" + std::to_string(ep.port());
-}
 
 }  // namespace
 

@@ -7,7 +7,6 @@
 #include <wireframe/wireframe.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -16,10 +15,14 @@
 #include <string>
 #include <string_view>
 
+#include "../common/example_flags.hpp"
+
 using namespace wireframe;
 using namespace std::chrono_literals;
 
 namespace {
+
+using example::parse;
 
 constexpr std::string_view usage =
     "usage: push_client --port N [--host ADDR] [--topic T] [--publish TEXT] [--count N]\n"
@@ -32,11 +35,6 @@ constexpr std::string_view usage =
 
 constexpr std::uint32_t subscribe_id = 1, publish_id = 3, message_id = 100, tick_id = 101;
 constexpr auto deadline = 10s;
-
-bool parse(std::string_view text, unsigned long max, unsigned long& out) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc{} && end == text.data() + text.size() && out <= max;
-}
 
 // Reads a big-endian unsigned number from the first `width` bytes (the caller checks the size).
 std::uint64_t big_endian(std::string_view bytes, std::size_t width) {

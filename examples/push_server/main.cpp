@@ -12,7 +12,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -28,9 +27,15 @@
 #include <unordered_map>
 #include <vector>
 
+#include "../common/example_flags.hpp"
+
 using namespace wireframe;
 
 namespace {
+
+using example::parse;
+using example::valid_address;
+using example::endpoint_text;
 
 constexpr std::string_view usage =
     "usage: push_server [--host ADDR] [--port N] [--workers N] [--tick-ms MS]\n"
@@ -43,22 +48,6 @@ constexpr std::string_view usage =
 constexpr std::uint32_t subscribe_id = 1, unsubscribe_id = 2, publish_id = 3;
 constexpr std::uint32_t message_id = 100, tick_id = 101;
 constexpr std::size_t max_topic = 255;
-
-bool parse(std::string_view text, unsigned long max, unsigned long& out) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc{} && end == text.data() + text.size() && out <= max;
-}
-
-bool valid_address(const std::string& text) {
-  asio::error_code ec;
-  (void)asio::ip::make_address(text, ec);
-  return !ec;
-}
-
-std::string endpoint_text(const asio::ip::tcp::endpoint& ep) {
-  const auto addr = ep.address().to_string();
-  return (ep.address().is_v6() ? "[" + addr + "]" : addr) + ":" + std::to_string(ep.port());
-}
 
 // `width` bytes of `value`, most significant first.
 std::string big_endian(std::uint64_t value, std::size_t width) {

@@ -16,7 +16,6 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <charconv>
 #include <cstdint>
 #include <exception>
 #include <iostream>
@@ -28,6 +27,7 @@
 #include "kv_store.hpp"
 #include "resp_codec.hpp"
 #include "resp_packet.hpp"
+#include "../common/example_flags.hpp"
 
 using namespace wireframe;
 using resp::KeyValueStore;
@@ -35,6 +35,10 @@ using resp::RespCodec;
 using resp::RespPacket;
 
 namespace {
+
+using example::parse;
+using example::valid_address;
+using example::endpoint_text;
 
 using Reply = Response<RespPacket>;
 using App = WireframeApp<RespCodec, RespPacket>;
@@ -127,21 +131,6 @@ std::optional<RespPacket> error_reply(const RespPacket& request, const Wireframe
 
 // --- program -------------------------------------------------------------------------------------
 
-bool parse(std::string_view text, unsigned long long max, unsigned long long& out) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc{} && end == text.data() + text.size() && out <= max;
-}
-
-bool valid_address(const std::string& text) {
-  asio::error_code ec;
-  (void)asio::ip::make_address(text, ec);
-  return !ec;
-}
-
-std::string endpoint_text(const asio::ip::tcp::endpoint& ep) {
-  const auto addr = ep.address().to_string();
-  return ep.address().is_v6() ? fmt::format("[{}]:{}", addr, ep.port()) : fmt::format("{}:{}", addr, ep.port());
-}
 
 }  // namespace
 
