@@ -15,7 +15,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <exception>
 #include <iostream>
 #include <optional>
 #include <random>
@@ -26,6 +25,7 @@
 
 #include "../blob_common/blob_checksum.hpp"
 #include "../common/example_flags.hpp"
+#include "../common/run_bounded.hpp"
 
 using namespace wireframe;
 using namespace std::chrono_literals;
@@ -272,17 +272,8 @@ int main(int argc, char** argv) {
                              mib(total), seconds(get_time), rate(total, get_time));
     finished = true;
   };
-  asio::co_spawn(io, std::move(session), [&](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      failure = std::string("unexpected exception: ") + ex.what();
-    } catch (...) {
-      failure = "unexpected exception";
-    }
-  });
-  io.run_for(deadline);  // never hangs: whatever is still pending after the deadline is a failure
+  // Never hangs: whatever is still pending after the deadline is a failure.
+  example::run_bounded(io, std::move(session), deadline, failure);
 
   if (!failure && !finished) failure = "not done within 60 s";
   if (failure) {

@@ -9,13 +9,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <exception>
 #include <iostream>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "../common/example_flags.hpp"
+#include "../common/run_bounded.hpp"
 
 using namespace wireframe;
 using namespace std::chrono_literals;
@@ -145,17 +145,8 @@ int main(int argc, char** argv) {
     client.close();
     finished = true;
   };
-  asio::co_spawn(io, std::move(session), [&](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      failure = std::string("unexpected exception: ") + ex.what();
-    } catch (...) {
-      failure = "unexpected exception";
-    }
-  });
-  io.run_for(deadline);  // never hangs: whatever is still pending after the deadline is a failure
+  // Never hangs: whatever is still pending after the deadline is a failure.
+  example::run_bounded(io, std::move(session), deadline, failure);
 
   if (!failure && !finished) failure = "not done within 10 s";
   if (failure) {
