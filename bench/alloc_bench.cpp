@@ -26,6 +26,8 @@
 
 #include <wireframe/wireframe.hpp>
 
+#include "common/server_thread.hpp"
+
 namespace {
 
 std::atomic<long> server_allocs{0};
@@ -53,31 +55,17 @@ asio::awaitable<Response<Envelope>> echo(Envelope& request) {
   co_return std::move(request);  // as examples/echo_server
 }
 
-class Server {
- public:
-  Server() : registry_(std::make_shared<SessionRegistry<Envelope>>()), server_(make_app()) {
-    server_.workers(1).bind("127.0.0.1", 0);
-    thread_ = std::thread([this] { server_.run(); });
-  }
-  ~Server() {
-    server_.stop();
-    thread_.join();
-  }
-  [[nodiscard]] asio::ip::tcp::endpoint endpoint() const { return server_.local_endpoint(); }
-  [[nodiscard]] SessionRegistry<Envelope>& registry() { return *registry_; }
-
- private:
-  std::shared_ptr<const DefaultBuiltApp> make_app() {
-    return WireframeApp<>()
-        .route(1, echo)
-        .with_session_registry(registry_)
-        .push_queue_capacity(64, 256)
-        .on_connection_setup([](ConnectionContext&) { counting = true; })  // the worker thread
-        .build();
-  }
-  std::shared_ptr<SessionRegistry<Envelope>> registry_;
-  WireframeServer server_;
-  std::thread thread_;
+// One worker whose thread counts its allocations (marked in the connection setup hook), with a
+// registry so that the push benchmark can find the connection.
+struct Server {
+  std::shared_ptr<SessionRegistry<Envelope>> registry = std::make_shared<SessionRegistry<Envelope>>();
+  bench::ServerThread thread{WireframeApp<>()
+                                 .route(1, echo)
+                                 .with_session_registry(registry)
+                                 .push_queue_capacity(64, 256)
+                                 .on_connection_setup([](ConnectionContext&) { counting = true; })
+                                 .build()};
+  [[nodiscard]] const asio::ip::tcp::endpoint& endpoint() const { return thread.endpoint(); }
 };
 
 // Runs `body` (a coroutine) on `io` to completion; aborts on failure.
@@ -129,17 +117,11 @@ void BM_allocs_push(benchmark::State& state) {
     const std::error_code ec = co_await client.connect(server.endpoint());
     co_return !ec;
   });
-  // The connection registers itself on the server thread: wait (bounded) until it is visible.
-  std::optional<PushHandle<Envelope>> handle;
-  for (int i = 0; i < 5000 && !handle; ++i) {
-    server.registry().for_each([&](ConnectionId, PushHandle<Envelope> h) { handle = std::move(h); });
-    if (!handle) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  if (!handle) std::abort();
+  auto handle = bench::first_session(*server.registry);
   const auto payload = std::vector<std::byte>(static_cast<std::size_t>(state.range(0)));
   auto round = [&]() -> asio::awaitable<bool> {
     for (int i = 0; i < frames_per_round; ++i) {
-      if (handle->try_push(Envelope(2, 0, payload), PushPriority::low)) co_return false;
+      if (handle.try_push(Envelope(2, 0, payload), PushPriority::low)) co_return false;
     }
     for (int i = 0; i < frames_per_round; ++i) {
       auto [ec, frame] = co_await client.receive();

@@ -24,6 +24,8 @@
 
 #include <wireframe/wireframe.hpp>
 
+#include "common/server_thread.hpp"
+
 using namespace wireframe;
 
 namespace {
@@ -60,31 +62,13 @@ asio::awaitable<Response<Envelope>> echo(Envelope& req) {
   co_return Response<Envelope>(Envelope(req.id(), req.correlation_id(), req.payload()));
 }
 
-// A server on 127.0.0.1 (OS-chosen port) for the benchmark's lifetime.
-class EchoServer {
- public:
-  template <class Mode>
-  static std::unique_ptr<EchoServer> start() {
-    auto app = WireframeApp<>().with_codec(codec_for_large()).max_queued_frames(256).route(1, echo);
-    if constexpr (!std::is_same_v<Mode, Plain>) app.with_fragmentation(strategy<Mode>(), large_limits());
-    return std::unique_ptr<EchoServer>(new EchoServer(app.build()));
-  }
-  ~EchoServer() {
-    server_.stop();
-    thread_.join();
-  }
-  [[nodiscard]] asio::ip::tcp::endpoint endpoint() const { return endpoint_; }
-
- private:
-  explicit EchoServer(std::shared_ptr<const DefaultBuiltApp> app) : server_(std::move(app)) {
-    server_.workers(1).bind("127.0.0.1", 0);
-    endpoint_ = server_.local_endpoint();
-    thread_ = std::thread([this] { server_.run(); });
-  }
-  WireframeServer server_;
-  asio::ip::tcp::endpoint endpoint_;
-  std::thread thread_;
-};
+// The echo server of a mode, on its own thread for the benchmark's lifetime.
+template <class Mode>
+std::unique_ptr<bench::ServerThread> start_server() {
+  auto app = WireframeApp<>().with_codec(codec_for_large()).max_queued_frames(256).route(1, echo);
+  if constexpr (!std::is_same_v<Mode, Plain>) app.with_fragmentation(strategy<Mode>(), large_limits());
+  return std::make_unique<bench::ServerThread>(app.build());
+}
 
 template <class Mode>
 std::unique_ptr<WireframeClient<>> connect(asio::io_context& io, const asio::ip::tcp::endpoint& ep) {
@@ -130,7 +114,7 @@ double process_cpu_ns() {
 template <class Mode>
 void BM_echo_small(benchmark::State& state) {
   const auto payload = static_cast<std::size_t>(state.range(0));
-  auto server = EchoServer::start<Mode>();
+  auto server = start_server<Mode>();
   asio::io_context io;
   auto client = connect<Mode>(io, server->endpoint());
   std::vector<Envelope> batch;
@@ -145,7 +129,7 @@ void BM_echo_small(benchmark::State& state) {
 template <class Mode>
 void BM_echo_large(benchmark::State& state) {
   const auto size = static_cast<std::size_t>(state.range(0));
-  auto server = EchoServer::start<Mode>();
+  auto server = start_server<Mode>();
   asio::io_context io;
   auto client = connect<Mode>(io, server->endpoint());
   const std::vector<Envelope> one{Envelope(1, 1, std::vector<std::byte>(size, std::byte{0x5a}))};

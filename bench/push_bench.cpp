@@ -27,6 +27,8 @@
 
 #include <wireframe/wireframe.hpp>
 
+#include "common/server_thread.hpp"
+
 using namespace wireframe;
 using Clock = std::chrono::steady_clock;
 
@@ -77,21 +79,15 @@ void BM_try_push_pop(benchmark::State& state) {
 // thread of its own, counted, and (for high frames) timestamped.
 class PushRig {
  public:
-  PushRig() : registry_(std::make_shared<SessionRegistry<Envelope>>()) {
-    server_ = std::make_unique<WireframeServer>(
-        WireframeApp<>().route(1, nothing).with_session_registry(registry_).build());
-    server_->workers(1).bind("127.0.0.1", 0);
-    server_thread_ = std::thread([this] { server_->run(); });
+  PushRig()
+      : registry_(std::make_shared<SessionRegistry<Envelope>>()),
+        server_(std::make_unique<bench::ServerThread>(
+            WireframeApp<>().route(1, nothing).with_session_registry(registry_).build())) {
     client_thread_ = std::thread([this] { client_loop(); });
-    for (int i = 0; i < 5000 && !handle_; ++i) {  // bounded: the connection registers itself
-      registry_->for_each([&](ConnectionId, PushHandle<Envelope> h) { handle_ = std::move(h); });
-      if (!handle_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    if (!handle_) std::abort();
+    handle_ = bench::first_session(*registry_);
   }
   ~PushRig() {
-    server_->stop();
-    server_thread_.join();
+    server_.reset();  // stops the server: the client's receive ends
     client_io_.stop();
     client_thread_.join();
   }
@@ -105,7 +101,7 @@ class PushRig {
   void client_loop() {
     asio::co_spawn(client_io_, [this]() -> asio::awaitable<void> {
       WireframeClient<> client(co_await asio::this_coro::executor);
-      const std::error_code ec = co_await client.connect(server_->local_endpoint());
+      const std::error_code ec = co_await client.connect(server_->endpoint());
       if (ec) std::abort();
       for (;;) {
         auto [rec, frame] = co_await client.receive();
@@ -121,10 +117,9 @@ class PushRig {
   }
 
   std::shared_ptr<SessionRegistry<Envelope>> registry_;
-  std::unique_ptr<WireframeServer> server_;
+  std::unique_ptr<bench::ServerThread> server_;
   asio::io_context client_io_;
   std::optional<PushHandle<Envelope>> handle_;
-  std::thread server_thread_;
   std::thread client_thread_;
 };
 
