@@ -147,8 +147,8 @@ TEST_CASE("attack: endless fragments stop at max_message_size, memory stays boun
   run_async([&]() -> asio::awaitable<void> {
     auto bystander = co_await connect_client(t.fx.endpoint(), LenFlag32K{fragment_cap});
     auto attacker = co_await connect_client(t.fx.endpoint(), LenFlag32K{fragment_cap});
-    // Four times the limit in non-final fragments, with stats requests in between... which
-    // LenFlag32K cannot interleave: the stats come after. Send it in bursts instead.
+    // Four times the limit in non-final fragments (LenFlag32K carries one message at a time,
+    // so the stats request can only come after the "message" ends).
     Wire burst;
     for (int i = 0; i < 64; ++i) burst = burst + lenflag_fragment(false, bytes_of(fragment_cap));
     for (int b = 0; b < 4; ++b) co_await send_raw(*attacker, burst);
