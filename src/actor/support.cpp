@@ -4,6 +4,8 @@
 #include <system_error>
 
 #include "wireframe/detail/asio.hpp"
+#include "wireframe/detail/logged_completion.hpp"
+#include "wireframe/log/log.hpp"
 
 namespace wireframe::detail {
 
@@ -23,6 +25,17 @@ bool is_disconnect(const std::error_code& ec) noexcept {
   return ec == asio::error::eof || ec == asio::error::connection_reset ||
          ec == asio::error::broken_pipe || ec == asio::error::connection_aborted ||
          ec == asio::error::operation_aborted;
+}
+
+void log_task_exception(const char* what, ConnectionId id, const std::exception_ptr& e) noexcept {
+  try {
+    if (id != 0) {
+      log(LogLevel::error, "{} (connection {}) ended by an exception: {}", what, id, describe_exception(e));
+    } else {
+      log(LogLevel::error, "{} ended by an exception: {}", what, describe_exception(e));
+    }
+  } catch (...) {  // logging itself failed (out of memory): nothing more can be done
+  }
 }
 
 }  // namespace wireframe::detail

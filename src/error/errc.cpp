@@ -24,6 +24,12 @@ class category final : public std::error_category {
       case errc::duplicate_route: return "a route for this message id already exists";
       case errc::queue_full: return "push queue full";
       case errc::rate_limited: return "push rate limit exceeded";
+      case errc::read_timed_out: return "frame not complete within the read timeout";
+      case errc::write_timed_out: return "no write progress within the write timeout (peer not reading)";
+      case errc::idle_timed_out: return "connection idle for longer than the idle timeout";
+      case errc::handshake_timed_out: return "no first frame within the handshake timeout";
+      case errc::output_limit_exceeded: return "outbound bytes would exceed max_outbound_bytes";
+      case errc::too_many_connections: return "server at max_connections";
     }
     return "unknown wireframe error";
   }

@@ -1,6 +1,8 @@
 // Fragmentation on real connections: whole messages over small frames in both directions, and
 // a high-priority push overtaking a large response (Multiplexed) or waiting for it (LenFlag32K).
 #include <cstdint>
+#include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -135,17 +137,37 @@ struct Arrivals {
   bool big_intact = false;
 };
 
-asio::awaitable<Resp> big_response(Envelope& req) {
+// The connection that asked for the big response, for the push (app state).
+struct BigResponder {
+  std::mutex mutex;
+  std::optional<PushHandle<Envelope>> handle;
+};
+
+asio::awaitable<Resp> big_response(Envelope& req, ConnectionContext& ctx) {
+  {
+    auto& who = ctx.state<BigResponder>();
+    std::lock_guard lock(who.mutex);
+    who.handle = ctx.push_handle<Envelope>();
+  }
   co_return Resp(Envelope(1, req.correlation_id(), random_bytes(16 * 1024 * 1024, 1)));
 }
 
-asio::awaitable<Resp> urgent_push(Envelope&, ConnectionContext& ctx) {
-  (void)ctx.push_handle<Envelope>().try_push(Envelope(7, 0, "urgent"), PushPriority::high);
-  co_return Resp{};
+// Pushes to the big response's connection (from another connection: while the big response is
+// in progress, its own connection reads no new requests).
+asio::awaitable<Resp> urgent_push(Envelope& req, ConnectionContext& ctx) {
+  std::optional<PushHandle<Envelope>> target;
+  {
+    auto& who = ctx.state<BigResponder>();
+    std::lock_guard lock(who.mutex);
+    target = who.handle;
+  }
+  if (target) (void)target->try_push(Envelope(7, 0, "urgent"), PushPriority::high);
+  co_return Envelope(req.id(), req.correlation_id(), "pushed");
 }
 
-// Asks for a 16 MiB response, reads its first frame, then asks for a high push, and reads
-// everything (own Reassembler, so that the order of fragments is visible).
+// Asks for a 16 MiB response, reads its first frame, then asks (on a second connection) for a
+// high push to the first, and reads everything (own Reassembler, so that the order of fragments
+// is visible).
 template <class Strategy>
 asio::awaitable<Arrivals> watch_push_vs_big_response(const asio::ip::tcp::endpoint& ep, Strategy s) {
   asio::ip::tcp::socket sock(co_await asio::this_coro::executor);
@@ -163,6 +185,8 @@ asio::awaitable<Arrivals> watch_push_vs_big_response(const asio::ip::tcp::endpoi
   ByteBuffer in;
   Arrivals seen;
   bool asked = false;
+  asio::ip::tcp::socket other(co_await asio::this_coro::executor);
+  co_await other.async_connect(ep, asio::use_awaitable);
   while (!(seen.push_seen && seen.big_complete)) {
     auto space = in.prepare(16 * 1024);
     auto [ec, n] = co_await sock.async_read_some(asio::buffer(space.data(), space.size()), detail::use_nothrow);
@@ -187,7 +211,7 @@ asio::awaitable<Arrivals> watch_push_vs_big_response(const asio::ip::tcp::endpoi
       in.consume(d.consumed);
       if (!asked) {  // the big response has started: now the urgent push
         asked = true;
-        co_await raw_write(sock, single(Envelope(2, 2)));
+        co_await raw_write(other, single(Envelope(2, 2)));
       }
     }
   }
@@ -201,6 +225,7 @@ std::shared_ptr<const DefaultBuiltApp> push_vs_big_app(Strategy s) {
       .with_fragmentation(s, roomy())
       .route(1, big_response)
       .route(2, urgent_push)
+      .with_state(std::make_shared<BigResponder>())
       .build();
 }
 

@@ -4,11 +4,13 @@
 //   reader     socket -> codec -> Packet -> request ring          (read-ahead, bounded)
 //   dispatcher request ring -> router -> handler -> outbound ring (commands in order)
 //   writer     biased select over its sources -> one gathered write at a time
-// and, when the app fragments (with_fragmentation), a fourth: the reassembly timer. The
-// fragment layer sits between codec and Packet in the reader, and per source ("lane") in the
-// writer, so a high push can go out between two fragments of a large response.
-// docs/architecture.md draws it; read that first.
+// and a fourth, the watchdog: one timer for the read, write, idle and handshake timeouts and
+// the reassembly deadlines (when the app fragments). The fragment layer sits between codec and
+// Packet in the reader, and per source ("lane") in the writer, so a high push can go out
+// between two fragments of a large response. Every byte the connection holds is budgeted
+// (ConnectionSettings). docs/architecture.md draws it; read that first.
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -21,6 +23,7 @@
 #include <variant>
 #include <vector>
 
+#include "wireframe/actor/connection_timeouts.hpp"
 #include "wireframe/actor/doorbell.hpp"
 #include "wireframe/actor/packet_pool.hpp"
 #include "wireframe/actor/ring_queue.hpp"
@@ -29,6 +32,7 @@
 #include "wireframe/buffer/byte_buffer.hpp"
 #include "wireframe/buffer/gather_buffer.hpp"
 #include "wireframe/detail/asio.hpp"
+#include "wireframe/detail/logged_completion.hpp"
 #include "wireframe/error/errc.hpp"
 #include "wireframe/fragment/fragment_layer.hpp"
 #include "wireframe/fragment/fragment_policy.hpp"
@@ -44,7 +48,7 @@ bool is_disconnect(const std::error_code& ec) noexcept;
 }  // namespace detail
 
 template <class App>
-class ConnectionActor final : public TrackedConnection {
+class ConnectionActor final : public TrackedConnection, public detail::UsageSource {
   using C = typename App::codec_type;
   using P = typename App::packet_type;
   using E = typename App::error_type;
@@ -52,6 +56,10 @@ class ConnectionActor final : public TrackedConnection {
 
   struct StreamMarker {};  // "the current Stream goes here" in the outbound ring
   using OutItem = std::variant<P, StreamMarker>;
+  struct Request {  // a decoded request and the bytes it counts against max_inbound_bytes
+    P packet;
+    std::size_t bytes = 0;
+  };
   using Lane = detail::Lane;
   using clock = std::chrono::steady_clock;
 
@@ -70,16 +78,20 @@ class ConnectionActor final : public TrackedConnection {
         pushes_(std::make_shared<detail::PushQueues<P>>(
             writer_bell_, id, app_->settings.high_push_capacity,
             app_->settings.low_push_capacity,
-            PushRateLimit{app_->settings.push_rate, app_->settings.push_burst}, app_->dead_letters)),
+            PushRateLimit{app_->settings.push_rate, app_->settings.push_burst}, app_->dead_letters,
+            OutboundBudget{app_->settings.outbound_low_watermark, app_->settings.outbound_high_watermark,
+                           app_->settings.max_outbound_bytes})),
         reader_bell_(socket_.get_executor()),
         dispatch_bell_(socket_.get_executor()),
         done_bell_(socket_.get_executor()),
-        reassembly_timer_(socket_.get_executor()) {
+        timer_(socket_.get_executor()),
+        timeouts_(timeout_settings(app_->settings), clock::now()) {
     if (app_->fragmentation) {
       frag_ = app_->fragmentation(app_->codec);
       ctx_.set_reassembly_source(frag_.get());
     }
     ctx_.set_push_queues(pushes_);
+    ctx_.set_usage_source(this);
     if (app_->protocol) {
       protocol_ = app_->protocol(ctx_);
       protocol_sees_frames_ = protocol_->sees_frames();
@@ -98,12 +110,13 @@ class ConnectionActor final : public TrackedConnection {
       spawn(reader(), reader_cancel_);
       spawn(dispatcher(), dispatch_cancel_);
       spawn(writer(), writer_cancel_);
-      if (frag_) spawn(reassembly_timeouts(), timer_cancel_);
+      if (frag_ || timeouts_.any()) spawn(watchdog(), timer_cancel_);
       while (live_tasks_ > 0) co_await done_bell_.wait();
     }
     stream_.reset();  // a stream cut off by a hard close: cancels its pending await
     if (app_->registry) app_->registry->remove(ctx_.id());
     report_lost_pushes();
+    if (should_linger()) co_await linger();
     asio::error_code ignored;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
@@ -115,9 +128,14 @@ class ConnectionActor final : public TrackedConnection {
   void shutdown() override {
     if (draining_ || closing_) return;
     draining_ = true;
+    timeouts_.draining();  // only a stalled write matters from here on
     pushes_->close();  // no new pushes; the queued ones are still written
     reader_cancel_.emit(asio::cancellation_type::terminal);
     wake_all();
+  }
+
+  [[nodiscard]] ConnectionUsage usage() const noexcept override {
+    return {inbound_bytes_, pushes_->outbound_bytes(), pushes_->paused()};
   }
 
   // Hard: cancel everything now (the server's shutdown deadline expired).
@@ -138,6 +156,10 @@ class ConnectionActor final : public TrackedConnection {
     };
     asio::co_spawn(socket_.get_executor(), std::move(task),
                    asio::bind_cancellation_slot(signal.slot(), std::move(done)));
+  }
+
+  static detail::ConnectionTimeouts::Settings timeout_settings(const ConnectionSettings& s) noexcept {
+    return {s.read_timeout, s.write_timeout, s.idle_timeout, s.handshake_timeout};
   }
 
   bool run_setup_hook() {
@@ -162,15 +184,36 @@ class ConnectionActor final : public TrackedConnection {
     }
   }
 
-  // Records the first error, logs it and closes the connection at once.
+  // Records the first error, logs it and closes the connection at once (I/O errors, stalled
+  // or trickling peers, faults in our own tasks).
   void fail(std::error_code ec, std::string_view what = {}) {
+    report(ec, what);
+    close_now();
+  }
+
+  // Records the first error, logs it and ends the connection gracefully: no more reading, the
+  // command in flight finishes, what is queued is written, then the lingering close.
+  void end_with(std::error_code ec, std::string_view what = {}) {
+    report(ec, what);
+    shutdown();
+  }
+
+  // The reader ends as at EOF (bad bytes from the peer): the requests already decoded are
+  // answered, then the connection closes. From the watchdog (a reassembly that fails and
+  // closes) the reader is woken to see it.
+  void stop_reading() {
+    stop_reading_ = true;
+    reader_cancel_.emit(asio::cancellation_type::terminal);
+    reader_bell_.ring();
+  }
+
+  void report(std::error_code ec, std::string_view what) {
     if (!reason_) reason_ = ec;
     const bool disconnect = detail::is_disconnect(ec);
     if (protocol_ && !disconnect && !closing_) protocol_->handle_error(WireframeError<E>::io(ec));
     const auto level = disconnect ? LogLevel::debug : LogLevel::warn;
     detail::log(level, "connection {} ({}): closing: {}{}{}", ctx_.id(), peer_text(), ec.message(),
                 what.empty() ? "" : ": ", what);
-    close_now();
   }
 
   void close_now() {
@@ -186,6 +229,36 @@ class ConnectionActor final : public TrackedConnection {
   }
 
   void wake_writer() { writer_bell_.ring(); }
+  // Only when it waits for room (back-pressure): a ring per request would cost a wake-up each.
+  void wake_reader() {
+    if (reader_waiting_) reader_bell_.ring();
+  }
+
+  // --- lingering close -----------------------------------------------------------------------
+
+  // Closing a socket with unread input makes the kernel send a reset, which destroys replies the
+  // peer has not read yet. So when the peer may still be sending, the actor has shut down its
+  // sending side (after its last frame) and now reads and discards until the peer closes too,
+  // for at most linger_timeout (nginx's lingering close).
+  bool should_linger() const {
+    if (closing_ || peer_eof_ || !writer_finished_ || app_->settings.linger_timeout.count() <= 0) return false;
+    asio::error_code ec;
+    return !rbuf_.empty() || !requests_.empty() || socket_.available(ec) > 0;
+  }
+
+  asio::awaitable<void> linger() {
+    using namespace asio::experimental::awaitable_operators;
+    timer_.expires_after(app_->settings.linger_timeout);
+    (void)co_await (discard_input() || timer_.async_wait(detail::use_nothrow));
+  }
+
+  asio::awaitable<void> discard_input() {
+    std::array<std::byte, 4096> sink;  // in this coroutine's frame: only while lingering
+    for (;;) {
+      auto [ec, n] = co_await socket_.async_read_some(asio::buffer(sink), detail::use_nothrow);
+      if (ec) co_return;  // EOF (the peer closed), an error, or the timer won
+    }
+  }
 
   // Frames pushed but never written (hard close, or pushed while the connection ended) go to
   // the dead letter queue, if any, and are logged.
@@ -206,6 +279,7 @@ class ConnectionActor final : public TrackedConnection {
     wake_writer();
     reader_bell_.ring();
     dispatch_bell_.ring();
+    timer_.cancel();
   }
 
   // --- reader --------------------------------------------------------------------------------
@@ -215,12 +289,21 @@ class ConnectionActor final : public TrackedConnection {
     const std::size_t chunk = app_->settings.read_chunk_size;
     asio::error_code nb;
     socket_.non_blocking(true, nb);  // for the speculative read_some below
-    while (!draining_ && !closing_) {
-      if (!decode_buffered()) break;
-      if (requests_.full()) {  // back-pressure: stop reading until the dispatcher catches up
+    std::optional<clock::time_point> read_at;  // when the bytes not yet decoded were read
+    while (!draining_ && !closing_ && !stop_reading_) {
+      const std::optional<std::size_t> frames = decode_buffered();
+      if (!frames) break;
+      report_decoded(read_at, *frames);
+      read_at.reset();
+      if (must_pause_reading()) {  // back-pressure: stop reading until there is room again
+        timeouts_.reader_paused(true, {});
+        reader_waiting_ = true;
         co_await reader_bell_.wait();
+        reader_waiting_ = false;
+        timeouts_.reader_paused(false, clock::now());
         continue;
       }
+      shrink_read_buffer();
       auto space = rbuf_.prepare(chunk);
       if (space.empty()) {  // only a codec understating max_overhead() gets here; never spin
         fail(make_error_code(errc::frame_too_large), "read buffer at its cap");
@@ -253,46 +336,96 @@ class ConnectionActor final : public TrackedConnection {
         break;
       }
       rbuf_.commit(n);
+      read_at = clock::now();  // one clock read per socket read, for the timeouts
       socket_drained_ = n < space.size();  // a short read took everything the kernel had
     }
     reader_done_ = true;
-    reassembly_timer_.cancel();  // no more fragments: pending timeouts no longer matter
+    timeouts_.reader_done();
+    timer_.cancel();  // the watchdog looks again: reassembly and read deadlines are over
     dispatch_bell_.ring();
   }
 
-  // Decodes every complete frame in the read buffer (while the request ring has room).
-  // False when the bytes are bad: the connection is then closing.
-  bool decode_buffered() {
+  // Tells the timeouts what the last decode did (after a read, or from bytes already buffered).
+  void report_decoded(const std::optional<clock::time_point>& read_at, std::size_t frames) {
+    const bool partial = !rbuf_.empty();
+    if (read_at) timeouts_.on_read(*read_at, frames, partial);
+    else if (frames > 0) timeouts_.on_decoded(clock::now(), frames, partial);
+  }
+
+  // The request ring is full, the inbound byte budget is used up (or the next frame does not
+  // fit it), or the outbound bytes are above the high watermark: reading more would only buffer
+  // more. So a connection holds one large request's bytes at a time, not the next one's too.
+  bool must_pause_reading() const noexcept {
+    return requests_.full() || inbound_blocked_ || inbound_bytes_ >= app_->settings.max_inbound_bytes ||
+           responses_paused();
+  }
+
+  // Responses (and so reading) wait above the high watermark, and also while the writer is
+  // splitting a response larger than it: one large response at a time, not one in the lane
+  // and more queued behind it. Pushes only see the watermark (publish_outbound_bytes).
+  bool responses_paused() const noexcept { return pushes_->paused() || large_response_in_lane(); }
+  bool large_response_in_lane() const noexcept {
+    return frag_ && frag_->held_bytes(Lane::response) > app_->settings.outbound_high_watermark;
+  }
+
+  // After a large frame the read buffer may have grown far past a read chunk. Once the bytes in
+  // it are few again, it goes back (to the pool or the allocator) so that one large request
+  // does not pin its size for the connection's life.
+  void shrink_read_buffer() {
+    if (rbuf_.empty() && rbuf_.capacity() > 2 * detail::BlockPool::max_block) rbuf_.release();
+  }
+
+  // Decodes every complete frame in the read buffer while the request ring and the inbound
+  // budget have room. Returns how many frames it took, or nullopt when the bytes are bad: the
+  // reader then ends as at EOF, so the requests before the bad bytes are still answered, and
+  // the connection closes after them (lingering: the peer may still be sending).
+  std::optional<std::size_t> decode_buffered() {
     const clock::time_point now = frag_ ? clock::now() : clock::time_point{};  // once per read
+    std::size_t frames = 0;
+    inbound_blocked_ = false;
     while (!requests_.full()) {
       const DecodeResult res = app_->codec.decode(rbuf_.readable());
       if (res.status == DecodeStatus::need_more) break;
       if (res.status == DecodeStatus::error) {
-        fail(res.error, "while decoding a frame");
-        return false;
+        report(res.error, "while decoding a frame");
+        return std::nullopt;
       }
+      if (!inbound_admits(res.frame.size())) {
+        inbound_blocked_ = true;  // the dispatcher rings the reader when a request is done
+        break;
+      }
+      ++frames;
       std::span<const std::byte> message = res.frame;
       if (frag_) {  // the frame is a fragment: on to the packet only once its message is whole
         const ReassemblyResult r = frag_->feed(res.frame, now);
         if (r.status != ReassemblyStatus::complete) {
           rbuf_.consume(res.consumed);
-          if (r.status == ReassemblyStatus::error && !on_fragment_error(r)) return false;
+          if (r.status == ReassemblyStatus::error && !on_fragment_error(r)) return std::nullopt;
           continue;
         }
         message = r.message;  // may view the frame itself: consumed only after decoding
       }
       P packet = take_pooled();
       if (auto ec = packet.decode_from(message)) {
-        fail(ec, "while decoding a packet");
-        return false;
+        report(ec, "while decoding a packet");
+        return std::nullopt;
       }
       rbuf_.consume(res.consumed);
       if (frag_) frag_->release();  // the reassembled bytes are in the packet now
-      requests_.push(std::move(packet));
+      inbound_bytes_ += message.size();
+      requests_.push(Request{std::move(packet), message.size()});
       dispatch_bell_.ring();
     }
     if (frag_) rearm_reassembly_timer();
-    return true;
+    return frames;
+  }
+
+  // A frame of `size` bytes may become a request: within max_inbound_bytes, or alone (a budget
+  // never blocks a legal frame). With fragmentation the check is on the fragment; the message it
+  // completes is counted in full and bounded by the ReassemblyLimits.
+  bool inbound_admits(std::size_t size) const noexcept {
+    const std::size_t budget = app_->settings.max_inbound_bytes;
+    return inbound_bytes_ == 0 || (inbound_bytes_ <= budget && size <= budget - inbound_bytes_);
   }
 
   // A reassembly error: reported through the protocol hook and the log; then, as the app's
@@ -300,7 +433,8 @@ class ConnectionActor final : public TrackedConnection {
   bool on_fragment_error(const ReassemblyResult& r) {
     const std::string id = r.message_id ? fmt::format(" {}", *r.message_id) : std::string();
     if (fragment_error_closes(r.error, app_->fragment_policy)) {
-      fail(r.error, fmt::format("fragmented message{} ({} bytes dropped)", id, r.dropped_bytes));
+      report(r.error, fmt::format("fragmented message{} ({} bytes dropped)", id, r.dropped_bytes));
+      stop_reading();
       return false;
     }
     if (protocol_) protocol_->handle_error(WireframeError<E>::io(r.error));
@@ -309,37 +443,60 @@ class ConnectionActor final : public TrackedConnection {
     return true;
   }
 
-  // --- reassembly timeouts -------------------------------------------------------------------
-
-  // Sleeps until the oldest message in reassembly is due, then drops whatever is overdue. The
-  // reader wakes it (rearm_reassembly_timer) when a new message makes the deadline earlier.
-  asio::awaitable<void> reassembly_timeouts() {
-    co_await asio::this_coro::throw_if_cancelled(false);
-    while (!closing_ && !reader_done_) {
-      const auto deadline = frag_->next_deadline();
-      timer_deadline_ = deadline ? *deadline : clock::time_point::max();
-      reassembly_timer_.expires_at(timer_deadline_);
-      auto [ec] = co_await reassembly_timer_.async_wait(detail::use_nothrow);
-      if (closing_ || reader_done_) break;
-      if (ec) continue;  // re-armed (or cancelled): look at the deadline again
-      frag_->expire(clock::now(), [this](const ReassemblyResult& r) { (void)on_fragment_error(r); });
-    }
-  }
-
-  void rearm_reassembly_timer() {
-    const auto deadline = frag_->next_deadline();
-    if (deadline && *deadline < timer_deadline_) reassembly_timer_.cancel();
-  }
-
   void on_read_error(const asio::error_code& ec) {
     if (ec == asio::error::eof) {
       // The peer finished sending. Answer what it sent, then close; bytes of an unfinished
       // frame can never complete.
+      peer_eof_ = true;
       if (protocol_) protocol_->on_eof(rbuf_.readable());
-      if (!rbuf_.empty()) fail(make_error_code(errc::truncated_frame), "peer closed mid-frame");
-    } else if (!(ec == asio::error::operation_aborted && (draining_ || closing_))) {
+      if (!rbuf_.empty()) report(make_error_code(errc::truncated_frame), "peer closed mid-frame");
+    } else if (!(ec == asio::error::operation_aborted && (draining_ || closing_ || stop_reading_))) {
       fail(ec, "read");
     }
+  }
+
+  // --- watchdog: timeouts and reassembly deadlines -------------------------------------------
+
+  // One timer for everything time-bound on the connection (connection_timeouts.hpp). Nothing
+  // re-arms it per frame: it wakes at the next deadline it knows of, or after the shortest
+  // timeout, and looks again. The reader cancels it when a new fragmented message makes the
+  // reassembly deadline earlier; the writer's end stops it.
+  asio::awaitable<void> watchdog() {
+    co_await asio::this_coro::throw_if_cancelled(false);
+    while (!closing_ && !writer_finished_) {
+      const auto now = clock::now();
+      if (const auto expired = timeouts_.expired(now)) {
+        on_timeout(*expired);
+        if (closing_) break;
+      }
+      if (frag_ && !reader_done_) {
+        frag_->expire(now, [this](const ReassemblyResult& r) { (void)on_fragment_error(r); });
+      }
+      if (reader_done_ && !timeouts_.any()) break;  // reassembly deadlines were all there was
+      timer_deadline_ = next_watchdog_check(now);
+      timer_.expires_at(timer_deadline_);
+      (void)co_await timer_.async_wait(detail::use_nothrow);  // fired, re-armed or cancelled: look again
+    }
+  }
+
+  clock::time_point next_watchdog_check(clock::time_point now) const {
+    clock::time_point next = timeouts_.any() ? timeouts_.next_check(now) : clock::time_point::max();
+    if (frag_ && !reader_done_) {
+      if (const auto deadline = frag_->next_deadline()) next = std::min(next, *deadline);
+    }
+    return next;
+  }
+
+  void rearm_reassembly_timer() {
+    const auto deadline = frag_->next_deadline();
+    if (deadline && *deadline < timer_deadline_) timer_.cancel();
+  }
+
+  // Trickling, stalled and silent peers are closed at once; an idle one gracefully.
+  void on_timeout(errc which) {
+    const auto ec = make_error_code(which);
+    if (which == errc::idle_timed_out) end_with(ec);
+    else fail(ec);
   }
 
   // --- dispatcher ----------------------------------------------------------------------------
@@ -352,11 +509,13 @@ class ConnectionActor final : public TrackedConnection {
         co_await dispatch_bell_.wait();
         continue;
       }
-      P request = requests_.pop();
-      reader_bell_.ring();
-      co_await handle(request);
+      Request request = requests_.pop();
+      wake_reader();
+      co_await handle(request.packet);
       if (protocol_) protocol_->on_command_end();
-      recycle(std::move(request));
+      recycle(std::move(request.packet));
+      inbound_bytes_ -= request.bytes;  // held until its handler is done with it
+      wake_reader();  // the budget may let it go on
       if (ctx_.close_requested()) shutdown();
     }
     dispatch_done_ = true;
@@ -399,25 +558,42 @@ class ConnectionActor final : public TrackedConnection {
     }
   }
 
-  // Waits for room in the outbound ring (back-pressure from a slow peer), then queues.
-  asio::awaitable<bool> wait_for_room() {
-    while (out_.full() && !closing_) co_await dispatch_bell_.wait();
-    co_return !closing_;
+  // Waits for room in the outbound ring and the outbound byte budget (back-pressure from a slow
+  // peer), then says whether `size` more bytes may be queued. False when closing, or when they
+  // would break max_outbound_bytes (the connection is then closed).
+  asio::awaitable<bool> wait_for_room(std::size_t size) {
+    while (!closing_ && (out_.full() || (pushes_->paused() && pushes_->outbound_bytes() != 0) ||
+                         large_response_in_lane())) {
+      co_await dispatch_bell_.wait();
+    }
+    if (closing_) co_return false;
+    const std::size_t held = pushes_->outbound_bytes();
+    const std::size_t hard = app_->settings.max_outbound_bytes;
+    if (held != 0 && (held > hard || size > hard - held)) {
+      fail(make_error_code(errc::output_limit_exceeded),
+           fmt::format("a {}-byte response on top of {} queued bytes", size, held));
+      co_return false;
+    }
+    co_return true;
   }
 
   asio::awaitable<void> enqueue(P frame, std::uint64_t correlation) {
     frame.set_correlation_id(correlation);
+    const std::size_t size = frame.encoded_size();
     // g++ 12 miscompiles `if (!co_await ...)` here (ud2): keep the result in a local.
-    const bool room = co_await wait_for_room();
+    const bool room = co_await wait_for_room(size);
     if (!room) co_return;  // closing: the frame is dropped with the connection
     out_.push(OutItem(std::in_place_type<P>, std::move(frame)));
+    queued_response_bytes_ += size;
+    publish_outbound_bytes();
+    pushes_->pause_if_above_high();
     wake_writer();
   }
 
   // Hands the stream to the writer and waits for its end: commands run one at a time, so the
   // next request is dispatched only after the whole stream was written.
   asio::awaitable<void> run_stream(typename response_type::Stream stream, P& request) {
-    const bool room = co_await wait_for_room();
+    const bool room = co_await wait_for_room(0);
     if (!room) co_return;
     stream_.emplace(std::move(stream));
     stream_correlation_ = request.correlation_id();
@@ -478,9 +654,19 @@ class ConnectionActor final : public TrackedConnection {
       if (closing_) co_return;  // 1. shutdown signal (hard)
       gather();
       if (!wbuf_.empty()) {
-        auto [ec, n] = co_await asio::async_write(socket_, wbuf_.buffers(), detail::use_nothrow);
+        publish_outbound_bytes();
+        const std::error_code ec = co_await write_batch();
         wbuf_.clear();
+        release_borrowed();
         if (frag_) frag_->written();
+        publish_outbound_bytes();
+        const bool lane_was_big = lane_was_big_;
+        lane_was_big_ = large_response_in_lane();
+        const bool lane_freed = lane_was_big && !lane_was_big_;
+        if (pushes_->resume_if_below_low() || lane_freed) {  // everything (else) resumes
+          wake_reader();
+          dispatch_bell_.ring();
+        }
         if (ec) {
           if (!closing_) fail(ec, "write");
           co_return;
@@ -493,7 +679,35 @@ class ConnectionActor final : public TrackedConnection {
     }
     asio::error_code ignored;  // orderly end: the peer reads EOF after our last frame
     socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    writer_finished_ = true;
+    timer_.cancel();  // the watchdog's work ends with the writer's
   }
+
+  // Writes the whole batch, reporting each step of progress to the timeouts: a peer that reads
+  // slowly but steadily is not a stalled one. (async_write would hide the partial progress.)
+  asio::awaitable<std::error_code> write_batch() {
+    const auto buffers = wbuf_.buffers();
+    write_seq_.assign(buffers.begin(), buffers.end());
+    std::size_t first = 0;  // buffers before it are written
+    timeouts_.write_started(clock::now());
+    while (first < write_seq_.size()) {
+      const std::span<const asio::const_buffer> rest(write_seq_.data() + first, write_seq_.size() - first);
+      auto [ec, n] = co_await socket_.async_write_some(rest, detail::use_nothrow);
+      if (ec) co_return ec;
+      timeouts_.write_progress(clock::now());
+      for (; first < write_seq_.size() && n >= write_seq_[first].size(); ++first) n -= write_seq_[first].size();
+      if (first < write_seq_.size()) write_seq_[first] += n;
+    }
+    timeouts_.write_finished(clock::now());
+    co_return std::error_code{};
+  }
+
+  // What the actor holds of the outbound byte budget: queued responses and the batch being
+  // built or written; the push queues add theirs. A large message the writer is fragmenting is
+  // not counted: it is the writer's work in hand (one per lane), and counting it would pause
+  // everything, pushes included, for as long as it takes to send, so a push could no longer
+  // overtake it between two fragments.
+  void publish_outbound_bytes() { pushes_->set_actor_bytes(queued_response_bytes_ + wbuf_.size()); }
 
   // The biased select: one frame (or fragment) at a time from the highest-priority source that
   // has one, so priority is re-evaluated after every frame; stops when the batch is full or all
@@ -569,9 +783,43 @@ class ConnectionActor final : public TrackedConnection {
       if (done) recycle(std::move(*done));
       return true;
     }
-    encode(*frame);
-    recycle(std::move(*frame));
+    if (!encode_borrowed(*frame)) {
+      encode(*frame);
+      recycle(std::move(*frame));
+    }
     return true;
+  }
+
+  // A large payload goes out from the packet itself: codec prefix and packet header into the
+  // write buffer, the payload as a borrowed slice, the packet kept until the write is done. So
+  // a large reply is never copied, nor held twice. One such packet per batch (a batch is full
+  // after it anyway). False when the packet or codec cannot, or the payload is small.
+  bool encode_borrowed(P& frame) {
+    if constexpr (SplitEncodablePacket<P> && PrefixFrameCodec<C>) {
+      if (borrowed_ || frame.payload().size() < borrow_threshold) return false;
+      borrowed_.emplace(std::move(frame));  // a moved vector keeps its buffer: the span holds
+      const auto payload = borrowed_->payload();
+      const std::size_t header = borrowed_->encoded_header_size();
+      ByteBuffer& out = wbuf_.bytes();
+      if (auto ec = app_->codec.encode_prefix(header + payload.size(), out)) {  // appends nothing
+        detail::log(LogLevel::error, "connection {}: dropped an outbound frame (message id {}, {} bytes): {}",
+                    ctx_.id(), borrowed_->id(), header + payload.size(), ec.message());
+        release_borrowed();
+        return true;
+      }
+      const std::span<std::byte> dst = out.prepare(header);
+      if (dst.size() != header) {  // the write buffer has no cap: only if the codec lied
+        fail(make_error_code(errc::frame_too_large), "write buffer at its cap");
+        return true;
+      }
+      borrowed_->encode_header_to(dst);
+      out.commit(header);
+      wbuf_.add_borrowed(payload);
+      return true;
+    } else {
+      (void)frame;
+      return false;
+    }
   }
 
   std::optional<P> take_from(Lane lane) {
@@ -593,6 +841,7 @@ class ConnectionActor final : public TrackedConnection {
       if (auto* frame = std::get_if<P>(&out_.front())) {
         P taken = std::move(*frame);
         (void)out_.pop();
+        queued_response_bytes_ -= taken.encoded_size();  // now in the batch (wbuf_), still counted
         dispatch_bell_.ring();  // room in the ring again
         return taken;
       }
@@ -627,6 +876,12 @@ class ConnectionActor final : public TrackedConnection {
 
   // --- packet recycling ----------------------------------------------------------------------
 
+  void release_borrowed() {
+    if (!borrowed_) return;
+    recycle(std::move(*borrowed_));
+    borrowed_.reset();
+  }
+
   P take_pooled() { return detail::PacketPool<P>::local().take(); }
   void recycle(P&& p) { detail::PacketPool<P>::local().give(std::move(p)); }
 
@@ -649,7 +904,7 @@ class ConnectionActor final : public TrackedConnection {
 
   ByteBuffer rbuf_;
   GatherBuffer wbuf_;
-  detail::RingQueue<P> requests_;
+  detail::RingQueue<Request> requests_;
   detail::RingQueue<OutItem> out_;
 
   std::optional<Stream<P, E>> stream_;
@@ -669,9 +924,21 @@ class ConnectionActor final : public TrackedConnection {
 
   std::unique_ptr<detail::ProtocolHooks<P, E>> protocol_;  // null without with_protocol()
   std::unique_ptr<detail::FragmentLayer<P>> frag_;         // null without with_fragmentation()
-  asio::steady_timer reassembly_timer_;
+  asio::steady_timer timer_;  // the watchdog's, then the lingering close's
   clock::time_point timer_deadline_ = clock::time_point::max();
   asio::cancellation_signal timer_cancel_;
+  detail::ConnectionTimeouts timeouts_;
+  std::vector<asio::const_buffer> write_seq_;  // the part of the batch not yet written
+  std::optional<P> borrowed_;  // the packet whose payload the batch borrows (encode_borrowed)
+  static constexpr std::size_t borrow_threshold = 64 * 1024;
+  std::size_t inbound_bytes_ = 0;           // requests decoded and not yet done with
+  std::size_t queued_response_bytes_ = 0;   // response frames in out_
+  bool inbound_blocked_ = false;            // the next frame waits for inbound budget
+  bool peer_eof_ = false;
+  bool stop_reading_ = false;               // bad bytes: read no more, answer what was read
+  bool reader_waiting_ = false;             // parked in reader() for room (back-pressure)
+  bool lane_was_big_ = false;               // large_response_in_lane() after the last write
+  bool writer_finished_ = false;
   bool protocol_sees_frames_ = false;
   std::size_t high_in_a_row_ = 0;
   std::size_t pushes_in_a_row_ = 0;

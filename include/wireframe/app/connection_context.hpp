@@ -3,6 +3,7 @@
 // connection, owned by the actor, used only on the connection's thread.
 
 #include <any>
+#include <cstddef>
 #include <memory>
 #include <stdexcept>
 #include <typeindex>
@@ -15,6 +16,24 @@
 #include "wireframe/push/push_handle.hpp"
 
 namespace wireframe {
+
+// What a connection holds against its memory budgets right now (ConnectionSettings).
+struct ConnectionUsage {
+  std::size_t inbound_bytes = 0;   // requests decoded and not yet done with (max_inbound_bytes)
+  std::size_t outbound_bytes = 0;  // responses and pushes queued, plus the write in flight
+  bool outbound_paused = false;    // above the high watermark, not yet back to the low one
+};
+
+namespace detail {
+// Implemented by the connection actor; asked only when someone calls usage().
+class UsageSource {
+ public:
+  [[nodiscard]] virtual ConnectionUsage usage() const noexcept = 0;
+
+ protected:
+  ~UsageSource() = default;
+};
+}  // namespace detail
 
 class ConnectionContext {
  public:
@@ -62,6 +81,11 @@ class ConnectionContext {
   // Set once by the connection actor.
   void set_reassembly_source(const detail::ReassemblyStatsSource* source) noexcept { reassembly_ = source; }
 
+  // The connection's current use of its memory budgets.
+  [[nodiscard]] ConnectionUsage usage() const noexcept { return usage_ ? usage_->usage() : ConnectionUsage{}; }
+  // Set once by the connection actor.
+  void set_usage_source(const detail::UsageSource* source) noexcept { usage_ = source; }
+
   // Asks the connection to close once the current response has been written.
   void close() noexcept { close_requested_ = true; }
   [[nodiscard]] bool close_requested() const noexcept { return close_requested_; }
@@ -76,6 +100,7 @@ class ConnectionContext {
   std::shared_ptr<void> push_queues_;
   std::type_index push_type_ = typeid(void);
   const detail::ReassemblyStatsSource* reassembly_ = nullptr;
+  const detail::UsageSource* usage_ = nullptr;
   bool close_requested_ = false;
 };
 

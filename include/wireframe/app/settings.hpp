@@ -1,6 +1,7 @@
 #pragma once
 // Per-connection limits and error policies, set through WireframeApp's builder methods.
 
+#include <chrono>
 #include <cstddef>
 
 namespace wireframe {
@@ -38,6 +39,37 @@ struct ConnectionSettings {
   // bursts of up to `push_burst`. 0 = unlimited (default).
   double push_rate = 0;
   std::size_t push_burst = 1;
+
+  // --- memory budgets, in bytes (docs/hardening.md has the worst-case formula) -------------
+  // Decoded requests waiting for or held by their handler. Past it the connection stops
+  // reading until the handlers catch up; a single request larger than this is still served,
+  // alone (a budget never blocks a legal frame).
+  std::size_t max_inbound_bytes = 1024 * 1024;
+  // Responses and pushes waiting to be written, plus the write in flight (Netty's write buffer
+  // watermarks). Above the high watermark the connection stops reading new requests, queues no
+  // more responses, push() waits and try_push() fails with queue_full; below the low watermark
+  // everything resumes.
+  std::size_t outbound_low_watermark = 256 * 1024;
+  std::size_t outbound_high_watermark = 1024 * 1024;
+  // Absolute cap on those bytes (Redis's client-output-buffer-limit): a response that would
+  // take them past it closes the connection (errc::output_limit_exceeded), a push is refused.
+  // Producers that respect the watermarks stay below high watermark + one frame.
+  std::size_t max_outbound_bytes = 16 * 1024 * 1024;
+
+  // --- timeouts (zero = off) -------------------------------------------------------------------
+  // A frame must be complete within this time of its first byte; bytes trickling in do not
+  // extend it (slowloris). Not counted while the connection itself stops reading.
+  std::chrono::milliseconds read_timeout{30'000};
+  // A write that makes no progress for this long: the peer does not read.
+  std::chrono::milliseconds write_timeout{30'000};
+  // No byte read or written for this long.
+  std::chrono::milliseconds idle_timeout{0};
+  // The first frame must be complete within this time of the connection's start.
+  std::chrono::milliseconds handshake_timeout{0};
+  // Lingering close: after its last frame the connection shuts down its sending side and reads
+  // and discards input for at most this long (until the peer closes), so that the kernel does
+  // not answer unread input with a reset that destroys replies already sent. Zero: close at once.
+  std::chrono::milliseconds linger_timeout{2'000};
 };
 
 }  // namespace wireframe

@@ -12,6 +12,7 @@
 // own header layout) and E, the protocol's typed error.
 
 #include <algorithm>
+#include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <functional>
@@ -246,6 +247,48 @@ class WireframeApp {
     return *this;
   }
 
+  // --- hardening (docs/hardening.md) ----------------------------------------------------------
+  // Bytes of decoded requests waiting for or held by their handler (default 1 MiB).
+  WireframeApp& max_inbound_bytes(std::size_t bytes) {
+    settings_.max_inbound_bytes = bytes;
+    return *this;
+  }
+  // Outbound byte watermarks (defaults 256 KiB / 1 MiB): above `high` reading, responses and
+  // pushes pause until the queued bytes fall to `low`.
+  WireframeApp& outbound_watermarks(std::size_t low, std::size_t high) {
+    settings_.outbound_low_watermark = low;
+    settings_.outbound_high_watermark = high;
+    return *this;
+  }
+  // Absolute cap on queued outbound bytes (default 16 MiB).
+  WireframeApp& max_outbound_bytes(std::size_t bytes) {
+    settings_.max_outbound_bytes = bytes;
+    return *this;
+  }
+  // Timeouts; zero switches one off. Defaults: read 30 s, write 30 s, idle off, handshake off,
+  // linger 2 s.
+  WireframeApp& read_timeout(std::chrono::milliseconds t) {
+    settings_.read_timeout = t;
+    return *this;
+  }
+  WireframeApp& write_timeout(std::chrono::milliseconds t) {
+    settings_.write_timeout = t;
+    return *this;
+  }
+  WireframeApp& idle_timeout(std::chrono::milliseconds t) {
+    settings_.idle_timeout = t;
+    return *this;
+  }
+  WireframeApp& handshake_timeout(std::chrono::milliseconds t) {
+    settings_.handshake_timeout = t;
+    return *this;
+  }
+  WireframeApp& linger_timeout(std::chrono::milliseconds t) {
+    settings_.linger_timeout = t;
+    return *this;
+  }
+  [[nodiscard]] const ConnectionSettings& settings() const noexcept { return settings_; }
+
   // Validates and freezes the description. Throws std::system_error with
   // errc::duplicate_route (naming the id) or errc::invalid_configuration: mistakes in setup are
   // reported before the server starts, never discovered on the wire.
@@ -279,6 +322,7 @@ class WireframeApp {
   std::string fragment_error_;
 
   void check_fragmentation() const;
+  void check_budgets() const;
 };
 
 // The frozen app: shared by all connections of all workers, never mutated.
@@ -326,6 +370,7 @@ std::shared_ptr<const BuiltApp<C, P, E>> WireframeApp<C, P, E>::build() const {
     throw std::system_error(make_error_code(errc::invalid_configuration),
                             "connection limits must be positive");
   }
+  check_budgets();
   check_fragmentation();
   const bool needs_error_frame = unknown_policy_ == UnknownIdPolicy::error_frame ||
                                  error_policy_ == HandlerErrorPolicy::error_frame;
@@ -348,6 +393,24 @@ std::shared_ptr<const BuiltApp<C, P, E>> WireframeApp<C, P, E>::build() const {
   std::sort(built->routes.begin(), built->routes.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   return built;
+}
+
+template <FrameCodec C, Packet P, class E>
+void WireframeApp<C, P, E>::check_budgets() const {
+  const auto& s = settings_;
+  const auto negative = std::chrono::milliseconds::zero();
+  if (s.max_inbound_bytes == 0 || s.outbound_high_watermark == 0 ||
+      s.outbound_low_watermark > s.outbound_high_watermark ||
+      s.max_outbound_bytes < s.outbound_high_watermark) {
+    throw std::system_error(make_error_code(errc::invalid_configuration),
+                            "memory budgets: need max_inbound_bytes > 0 and "
+                            "0 <= low watermark <= high watermark (> 0) <= max_outbound_bytes");
+  }
+  if (s.read_timeout < negative || s.write_timeout < negative || s.idle_timeout < negative ||
+      s.handshake_timeout < negative || s.linger_timeout < negative) {
+    throw std::system_error(make_error_code(errc::invalid_configuration),
+                            "timeouts must not be negative (zero switches one off)");
+  }
 }
 
 template <FrameCodec C, Packet P, class E>

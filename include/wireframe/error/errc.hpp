@@ -20,6 +20,12 @@ enum class errc {
   duplicate_route,       // WireframeApp::route was given the same id twice
   queue_full,            // a push queue had no room and the caller would not wait
   rate_limited,          // the connection's push rate limit refused the frame
+  read_timed_out,        // a frame was not complete within read_timeout of its first byte
+  write_timed_out,       // a write made no progress for write_timeout (the peer does not read)
+  idle_timed_out,        // nothing was read or written for idle_timeout
+  handshake_timed_out,   // the first frame was not complete within handshake_timeout
+  output_limit_exceeded, // a response would take the queued outbound bytes past max_outbound_bytes
+  too_many_connections,  // the server was at max_connections
 };
 
 const std::error_category& wireframe_category() noexcept;

@@ -135,6 +135,11 @@ class FragmentAdapter final : public detail::FragmentLayer<P> {
     return std::nullopt;
   }
 
+  [[nodiscard]] std::size_t held_bytes(Lane lane) const noexcept override {
+    const LaneState& l = lanes_[index(lane)];
+    return l.frame ? l.encoded.size() : 0;
+  }
+
   void written() noexcept override {
     for (auto& l : lanes_) {
       l.in_flight = false;

@@ -71,6 +71,8 @@ class FragmentLayer : public ReassemblyStatsSource {
   [[nodiscard]] bool any_active() const noexcept {
     return active(Lane::high) || active(Lane::low) || active(Lane::response);
   }
+  // Bytes of the lane's message being split (encoded, not yet all written); 0 when none.
+  [[nodiscard]] virtual std::size_t held_bytes(Lane lane) const noexcept = 0;
   // The batch built with write()/write_next() was written (or dropped): its slices are free.
   virtual void written() noexcept = 0;
   // Takes the lane's unfinished frame (the connection is closing).

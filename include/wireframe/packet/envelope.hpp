@@ -60,9 +60,15 @@ class Envelope {
   [[nodiscard]] std::size_t encoded_size() const noexcept { return header_size + payload_.size(); }
 
   void encode_to(std::span<std::byte> out) const noexcept {
+    encode_header_to(out);
+    if (!payload_.empty()) std::memcpy(out.data() + header_size, payload_.data(), payload_.size());
+  }
+
+  // The header alone (SplitEncodablePacket): the payload follows it unchanged on the wire.
+  [[nodiscard]] static constexpr std::size_t encoded_header_size() noexcept { return header_size; }
+  void encode_header_to(std::span<std::byte> out) const noexcept {
     put_be(out.data(), id_, 4);
     put_be(out.data() + 4, correlation_id_, 8);
-    if (!payload_.empty()) std::memcpy(out.data() + header_size, payload_.data(), payload_.size());
   }
 
   // Reuses the payload's capacity: no allocation once the buffer has grown to the traffic's size.

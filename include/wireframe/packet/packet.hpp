@@ -28,4 +28,14 @@ concept Packet = std::movable<P> && std::default_initializable<P> &&
       { p.decode_from(in) } -> std::same_as<std::error_code>;
     };
 
+// Optional: a packet whose encoding is a header followed by its payload, unchanged, can write
+// the header alone. The connection then sends a large payload straight from the packet (a
+// borrowed slice of its gathered write) instead of copying it into the write buffer, so a large
+// reply is never held twice. Envelope has it.
+template <class P>
+concept SplitEncodablePacket = Packet<P> && requires(const P& cp, std::span<std::byte> out) {
+  { cp.encoded_header_size() } -> std::convertible_to<std::size_t>;
+  cp.encode_header_to(out);  // writes exactly encoded_header_size() bytes
+};
+
 }  // namespace wireframe

@@ -34,6 +34,15 @@ struct PushRateLimit {
   std::size_t burst = 1;
 };
 
+// The connection's outbound byte budget (ConnectionSettings: outbound_low_watermark,
+// outbound_high_watermark, max_outbound_bytes). Counted over pushed frames still queued plus
+// what the connection's actor holds (responses queued, the write in flight).
+struct OutboundBudget {
+  std::size_t low = static_cast<std::size_t>(-1);
+  std::size_t high = static_cast<std::size_t>(-1);
+  std::size_t hard = static_cast<std::size_t>(-1);
+};
+
 namespace detail {
 
 template <class F>
@@ -47,9 +56,10 @@ class PushQueues {
   // own no Asio object bound to the connection's executor.
   PushQueues(ConcurrentDoorbell& writer_bell, ConnectionId id, std::size_t high_capacity,
              std::size_t low_capacity, PushRateLimit limit = {},
-             std::shared_ptr<DeadLetterQueue<F>> dead_letters = {})
+             std::shared_ptr<DeadLetterQueue<F>> dead_letters = {}, OutboundBudget budget = {})
       : bell_(&writer_bell),
         id_(id),
+        budget_(budget),
         limit_(limit),
         tokens_(static_cast<double>(std::max<std::size_t>(limit.burst, 1))),
         refilled_(clock::now()),
@@ -66,9 +76,13 @@ class PushQueues {
       std::lock_guard lock(mutex_);
       if (closed_) return errc::connection_closed;
       auto& ring = ring_for(priority);
-      if (ring.full()) return errc::queue_full;  // checked first: a full queue spends no token
+      const std::size_t size = frame.encoded_size();
+      // Room is checked first, in frames and in bytes: a refused frame spends no token.
+      if (ring.full() || !bytes_allow(size)) return errc::queue_full;
       if (!take_token(retry_after)) return errc::rate_limited;
       ring.push(std::move(frame));
+      push_bytes_ += size;
+      push_bytes_seen_.store(push_bytes_, std::memory_order_relaxed);
       queued_.fetch_add(1, std::memory_order_release);
       // Under the lock: once close() has run, nobody touches the actor's bell any more.
       // (Channel completions are posted, never run inline, so this cannot re-enter us.)
@@ -81,8 +95,38 @@ class PushQueues {
   // Returns false when there is room already or the queues are closed: retry at once.
   bool wait_for_room(PushPriority priority, const std::shared_ptr<ConcurrentDoorbell>& waiter) {
     std::lock_guard lock(mutex_);
-    if (closed_ || !ring_for(priority).full()) return false;
+    const bool no_room = ring_for(priority).full() || (paused_.load(std::memory_order_relaxed) && held() != 0);
+    if (closed_ || !no_room) return false;
     waiters_.push_back(waiter);
+    return true;
+  }
+
+  // --- the outbound byte budget (the actor's side, on the connection's thread) ---------------
+
+  // Bytes the actor holds now: responses queued, the write in flight, fragments in progress.
+  void set_actor_bytes(std::size_t bytes) noexcept { actor_bytes_.store(bytes, std::memory_order_relaxed); }
+  // Every outbound byte of the connection: pushed and queued, plus the actor's.
+  [[nodiscard]] std::size_t outbound_bytes() const noexcept {
+    return push_bytes_seen_.load(std::memory_order_relaxed) + actor_bytes_.load(std::memory_order_relaxed);
+  }
+  // Above the high watermark since it was last below the low one.
+  [[nodiscard]] bool paused() const noexcept { return paused_.load(std::memory_order_relaxed); }
+  [[nodiscard]] const OutboundBudget& budget() const noexcept { return budget_; }
+  // The actor queued bytes: past the high watermark, everything pauses.
+  void pause_if_above_high() noexcept {
+    if (outbound_bytes() > budget_.high) paused_.store(true, std::memory_order_relaxed);
+  }
+  // The actor wrote bytes: at or below the low watermark, everything resumes and the producers
+  // parked in push() are woken. True when it resumed.
+  bool resume_if_below_low() {
+    if (!paused() || outbound_bytes() > budget_.low) return false;
+    std::vector<std::shared_ptr<ConcurrentDoorbell>> waiters;
+    {
+      std::lock_guard lock(mutex_);  // a producer registering a waiter sees the flag and the list together
+      paused_.store(false, std::memory_order_relaxed);
+      waiters.swap(waiters_);
+    }
+    for (auto& w : waiters) w->ring();
     return true;
   }
 
@@ -103,6 +147,8 @@ class PushQueues {
       auto& ring = ring_for(priority);
       if (ring.empty()) return std::nullopt;
       frame.emplace(ring.pop());
+      push_bytes_ -= frame->encoded_size();
+      push_bytes_seen_.store(push_bytes_, std::memory_order_relaxed);
       queued_.fetch_sub(1, std::memory_order_relaxed);
       waiters.swap(waiters_);
     }
@@ -139,6 +185,8 @@ class PushQueues {
     while (!high_.empty()) lost.push_back(high_.pop());
     while (!low_.empty()) lost.push_back(low_.pop());
     queued_.store(0, std::memory_order_relaxed);
+    push_bytes_ = 0;
+    push_bytes_seen_.store(0, std::memory_order_relaxed);
     return lost;
   }
 
@@ -151,6 +199,22 @@ class PushQueues {
   RingQueue<F>& ring_for(PushPriority p) noexcept { return p == PushPriority::high ? high_ : low_; }
   const RingQueue<F>& ring_for(PushPriority p) const noexcept {
     return p == PushPriority::high ? high_ : low_;
+  }
+
+  // Under mutex_. Bytes the queues and the actor hold.
+  [[nodiscard]] std::size_t held() const noexcept {
+    return push_bytes_ + actor_bytes_.load(std::memory_order_relaxed);
+  }
+
+  // Under mutex_. A frame of `size` bytes may be queued: not while paused, never past the hard
+  // cap, but always when nothing at all is held (a budget never blocks a legal frame). Admitting
+  // it may cross the high watermark: that pauses.
+  bool bytes_allow(std::size_t size) noexcept {
+    const std::size_t h = held();
+    if (h == 0) return true;
+    if (paused_.load(std::memory_order_relaxed) || h > budget_.hard || size > budget_.hard - h) return false;
+    if (h + size > budget_.high) paused_.store(true, std::memory_order_relaxed);
+    return true;
   }
 
   // Under mutex_. Refills by elapsed time, then takes one token if there is one.
@@ -173,6 +237,11 @@ class PushQueues {
 
   ConcurrentDoorbell* bell_;  // the actor's; null once closed
   ConnectionId id_;
+  OutboundBudget budget_;
+  std::size_t push_bytes_ = 0;                      // under mutex_: encoded bytes in both rings
+  std::atomic<std::size_t> push_bytes_seen_{0};     // a copy the actor reads without the lock
+  std::atomic<std::size_t> actor_bytes_{0};         // set by the actor
+  std::atomic<bool> paused_{false};                 // above high, not yet back to low
   PushRateLimit limit_;
   double tokens_;
   clock::time_point refilled_;
