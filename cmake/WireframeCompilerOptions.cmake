@@ -47,7 +47,8 @@ function(wireframe_enable_sanitizers target)
   set(flags "-fsanitize=${WIREFRAME_SANITIZE}" -fno-omit-frame-pointer -fno-sanitize-recover=all)
   set(compile_only "")
   if(WIREFRAME_SANITIZE MATCHES "undefined" AND CMAKE_CXX_COMPILER_ID MATCHES "Clang")
-    # clang UBSan's function check misfires on coroutine code (shared/asio-pitfalls.md).
+    # clang UBSan's function check misfires on coroutine code (docs/development.md, "Asio 1.22
+    # and compiler traps").
     list(APPEND flags -fno-sanitize=function)
   endif()
   if(WIREFRAME_SANITIZE STREQUAL "thread" AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")

@@ -40,6 +40,7 @@ struct ErrorLog {
 };
 
 struct Recorder {
+  using hooks = protocol_hooks<hook::handle_error>;
   std::shared_ptr<ErrorLog> log;
   void handle_error(const WireframeError<NoProtocolError>& e, ProtocolContext<NoConnectionState>&) {
     if (!e.is_io()) return;

@@ -36,6 +36,8 @@ struct Events {
 };
 
 struct Recorder {
+  using hooks = protocol_hooks<hook::on_connection_setup, hook::before_send, hook::on_command_end,
+                               hook::handle_error, hook::stream_end_frame, hook::on_eof>;
   struct connection_state {
     int commands = 0;
   };
