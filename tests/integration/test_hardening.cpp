@@ -235,6 +235,37 @@ TEST_CASE("handshake_timeout closes a connection that sends no first frame",
   });
 }
 
+namespace {
+// Records the errors a protocol's handle_error sees (hooks run on the server's threads).
+struct ErrorRecorder {
+  using hooks = protocol_hooks<hook::handle_error>;
+  std::shared_ptr<TeardownLog> seen = std::make_shared<TeardownLog>();
+  void handle_error(const WireframeError<NoProtocolError>& e, ProtocolContext<NoConnectionState>&) {
+    if (e.is_io()) seen->add(e.io_error());
+  }
+};
+}  // namespace
+
+TEST_CASE("a timeout is reported to WireframeProtocol::handle_error and to teardown",
+          "[integration][hardening][timeouts]") {
+  TeardownLog log;
+  ErrorRecorder recorder;
+  auto app = with_teardown_log(
+                 WireframeApp<>().route(1, echo).with_protocol(recorder).read_timeout(200ms), log)
+                 .build();
+  ServerFixture fx(app);
+  run_async([&]() -> asio::awaitable<void> {
+    auto s = co_await raw_connect(fx.endpoint());
+    const std::uint8_t half[] = {0, 0, 0, 20, 0, 0};  // a frame of 20 bytes, 2 of them sent
+    co_await raw_write(s, half);
+    (void)co_await read_until_closed(s);
+    CO_REQUIRE(eventually_async([&] { return log.size() == 1; }));
+    CHECK(log.reasons()[0] == make_error_code(errc::read_timed_out));
+    REQUIRE(recorder.seen->size() == 1);
+    CHECK(recorder.seen->reasons()[0] == make_error_code(errc::read_timed_out));
+  });
+}
+
 // Without a lingering close, a server that closes while the peer still sends makes the kernel
 // answer the unread bytes with a reset, which destroys replies the peer has not read yet.
 TEST_CASE("graceful stop while the peer keeps sending: every reply written arrives, then EOF",

@@ -6,14 +6,16 @@
 //
 //   inbound   codec frame body -> Reassembler -> whole message bytes -> Packet::decode_from
 //   outbound  Packet -> fits one fragment?  yes: header + packet encoded in place, one frame
-//                                           no:  encoded once into the lane's buffer, then
-//                                                one fragment per write_next()
+//                                           no:  its header (or, for packets that cannot
+//                                                encode it alone, the whole packet) encoded
+//                                                into the lane's buffer, then one fragment per
+//                                                write_next()
 //
 // Outbound fragments are written with the codec's encode_prefix() when it has one
 // (PrefixFrameCodec): the codec prefix and fragment header are appended to the write buffer and
-// the payload goes out as a borrowed slice of the lane's buffer, so a large message is copied
-// once (when the packet is encoded), never into the write buffer. Codecs without it get each
-// fragment copied into the frame body.
+// the payload goes out as borrowed slices of the lane's buffer and of the packet's own payload
+// (SplitEncodablePacket), so a large message is never copied, nor held twice. Codecs without it
+// get each fragment copied into the frame body.
 
 #include <algorithm>
 #include <array>
@@ -83,12 +85,11 @@ class FragmentAdapter final : public detail::FragmentLayer<P> {
       return std::move(frame);
     }
     LaneState& l = lanes_[index(lane)];
-    if (auto e = encode_message(frame, n, l.encoded)) {
-      ec = e;
-      return std::move(frame);
-    }
     l.frame.emplace(std::move(frame));
-    l.fragmenter.reset(*l.frame, l.encoded.readable(), next_message_id());
+    if (auto e = start_lane_message(l, n)) {
+      ec = e;
+      return take_frame(l);
+    }
     return write_next(lane, out, ec);
   }
 
@@ -98,6 +99,11 @@ class FragmentAdapter final : public detail::FragmentLayer<P> {
     ec = write_fragment(l, out);
     if (ec) l.fragmenter = Fragmenter<Strategy, P>(strategy_);  // abandon the rest of it
     if (!l.fragmenter.done()) return std::nullopt;
+    if (l.borrows_frame && l.in_flight) {  // the batch still borrows its payload: kept until written()
+      l.retired.emplace(std::move(*l.frame));
+      l.frame.reset();
+      return std::nullopt;
+    }
     return take_frame(l);
   }
 
@@ -137,12 +143,13 @@ class FragmentAdapter final : public detail::FragmentLayer<P> {
 
   [[nodiscard]] std::size_t held_bytes(Lane lane) const noexcept override {
     const LaneState& l = lanes_[index(lane)];
-    return l.frame ? l.encoded.size() : 0;
+    return l.frame ? l.frame->encoded_size() : 0;
   }
 
   void written() noexcept override {
     for (auto& l : lanes_) {
       l.in_flight = false;
+      l.retired.reset();  // its last fragments are out: nothing borrows its payload any more
       if (!l.frame && l.encoded.capacity() > retained_lane_buffer_) l.encoded.release();
     }
   }
@@ -159,7 +166,9 @@ class FragmentAdapter final : public detail::FragmentLayer<P> {
  private:
   struct LaneState {
     std::optional<P> frame;                // the message being split (kept alive until done)
-    ByteBuffer encoded;                    // its encoded bytes: the fragments' payloads
+    std::optional<P> retired;              // a finished message whose payload the batch borrows
+    ByteBuffer encoded;                    // its encoded bytes (or only its header): the payloads
+    bool borrows_frame = false;            // the fragments' payloads are in `frame` itself
     Fragmenter<Strategy, P> fragmenter{};
     bool in_flight = false;                // `encoded` is referenced by the pending batch
   };
@@ -186,6 +195,30 @@ class FragmentAdapter final : public detail::FragmentLayer<P> {
       (void)strategy_.encode_header(meta, frame, body.first(header));
       frame.encode_to(body.subspan(header));
     });
+  }
+
+  // Starts splitting the lane's frame (of `n` encoded bytes). A packet that can encode its
+  // header alone (SplitEncodablePacket) has only that encoded into the lane's buffer, and its
+  // payload is fragmented where it lies: a large message is then held once, not twice. Others
+  // are encoded whole into the lane's buffer.
+  std::error_code start_lane_message(LaneState& l, std::size_t n) {
+    const P& frame = *l.frame;
+    if constexpr (SplitEncodablePacket<P> && PrefixFrameCodec<C>) {
+      (void)n;
+      const std::size_t header = frame.encoded_header_size();
+      l.encoded.clear();
+      const std::span<std::byte> dst = l.encoded.prepare(header);
+      if (dst.size() != header) return make_error_code(errc::frame_too_large);
+      frame.encode_header_to(dst);
+      l.encoded.commit(header);
+      l.fragmenter.reset(frame, l.encoded.readable(), frame.payload(), next_message_id());
+      l.borrows_frame = true;
+    } else {
+      if (auto e = encode_message(frame, n, l.encoded)) return e;
+      l.fragmenter.reset(frame, l.encoded.readable(), next_message_id());
+      l.borrows_frame = false;
+    }
+    return {};
   }
 
   static std::error_code encode_message(const P& frame, std::size_t n, ByteBuffer& encoded) {
@@ -215,9 +248,10 @@ class FragmentAdapter final : public detail::FragmentLayer<P> {
     if (auto ec = codec_.encode_prefix(f.next_fragment_size(), out.bytes())) return ec;
     const std::span<std::byte> dst = out.bytes().prepare(header);
     if (dst.size() != header) return make_error_code(errc::frame_too_large);
-    const std::span<const std::byte> payload = f.write_next_header(dst);
+    const FragmentPayload payload = f.write_next_header(dst);
     out.bytes().commit(header);
-    out.add_borrowed(payload);  // goes out right after the header just committed
+    out.add_borrowed(payload.head);  // go out right after the header just committed
+    out.add_borrowed(payload.body);
     l.in_flight = true;
     return {};
   }

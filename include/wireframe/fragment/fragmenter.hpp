@@ -17,7 +17,9 @@
 // A message that fits in one fragment becomes a single final fragment (overhead: the header
 // only); an empty message is one final fragment with an empty payload. The logical frame and
 // the encoded bytes are referenced, not copied: both must stay alive and unchanged until done()
-// or the next reset(). Single-threaded, like everything of one connection.
+// or the next reset(). The encoded bytes may come in two parts, a head and a body (a packet's
+// header encoded apart and its payload where it lives), so that a large payload is never copied
+// next to its header first. Single-threaded, like everything of one connection.
 
 #include <algorithm>
 #include <cstddef>
@@ -32,6 +34,14 @@
 
 namespace wireframe {
 
+// The payload of one fragment as it lies in the message: the end of the message's head, then
+// a part of its body (either may be empty).
+struct FragmentPayload {
+  std::span<const std::byte> head;
+  std::span<const std::byte> body;
+  [[nodiscard]] std::size_t size() const noexcept { return head.size() + body.size(); }
+};
+
 template <class Strategy, class Frame>
   requires FragmentStrategy<Strategy, Frame>
 class Fragmenter {
@@ -44,8 +54,14 @@ class Fragmenter {
   // written by strategies that carry one (Multiplexed: its low 32 bits); ignored otherwise.
   void reset(const Frame& logical_frame, std::span<const std::byte> encoded_message,
              std::uint64_t message_id) noexcept {
+    reset(logical_frame, {}, encoded_message, message_id);
+  }
+  // The same for a message encoded in two parts: `head`, then `body`.
+  void reset(const Frame& logical_frame, std::span<const std::byte> head, std::span<const std::byte> body,
+             std::uint64_t message_id) noexcept {
     frame_ = &logical_frame;
-    message_ = encoded_message;
+    head_ = head;
+    message_ = body;
     offset_ = 0;
     sequence_ = 0;
     id_ = message_id;
@@ -73,12 +89,9 @@ class Fragmenter {
     const std::size_t header = strategy_.header_size(meta, *frame_);
     if (dst.size() < header + meta.payload_length) return 0;
     const std::size_t written = strategy_.encode_header(meta, *frame_, dst.first(header));
-    if (meta.payload_length != 0) {
-      std::memcpy(dst.data() + written, message_.data() + offset_, meta.payload_length);
-    }
-    offset_ += meta.payload_length;
-    ++sequence_;
-    if (meta.is_final) pending_ = false;
+    const FragmentPayload p = advance(meta);
+    if (!p.head.empty()) std::memcpy(dst.data() + written, p.head.data(), p.head.size());
+    if (!p.body.empty()) std::memcpy(dst.data() + written + p.head.size(), p.body.data(), p.body.size());
     return written + meta.payload_length;
   }
 
@@ -88,19 +101,15 @@ class Fragmenter {
   }
 
   // For gather writes: writes only the next fragment's header into `dst` (exactly
-  // next_header_size() bytes), advances, and returns the payload slice that must follow it on
-  // the wire: a view into the message, so the payload itself is never copied here. Returns an
-  // empty span, and advances nothing, when done() or when `dst` has the wrong size.
-  std::span<const std::byte> write_next_header(std::span<std::byte> dst) noexcept {
+  // next_header_size() bytes), advances, and returns the payload slices that must follow it on
+  // the wire: views into the message, so the payload itself is never copied here. Returns empty
+  // slices, and advances nothing, when done() or when `dst` has the wrong size.
+  FragmentPayload write_next_header(std::span<std::byte> dst) noexcept {
     if (!pending_) return {};
     const FragmentMeta meta = next_meta();
     if (dst.size() != strategy_.header_size(meta, *frame_)) return {};
     (void)strategy_.encode_header(meta, *frame_, dst);
-    const auto slice = message_.subspan(offset_, meta.payload_length);
-    offset_ += meta.payload_length;
-    ++sequence_;
-    if (meta.is_final) pending_ = false;
-    return slice;
+    return advance(meta);
   }
 
   // The header of a message of `size` bytes sent whole, as one final fragment: what the
@@ -118,26 +127,47 @@ class Fragmenter {
 
   // Fragments the whole current message takes (at least 1).
   [[nodiscard]] std::size_t fragment_count() const noexcept {
-    return message_.empty() ? 1 : (message_.size() + cap_ - 1) / cap_;
+    return total() == 0 ? 1 : (total() + cap_ - 1) / cap_;
   }
   // Payload bytes not yet written.
-  [[nodiscard]] std::size_t remaining_bytes() const noexcept { return message_.size() - offset_; }
+  [[nodiscard]] std::size_t remaining_bytes() const noexcept { return total() - offset_; }
   [[nodiscard]] const Strategy& strategy() const noexcept { return strategy_; }
 
  private:
+  [[nodiscard]] std::size_t total() const noexcept { return head_.size() + message_.size(); }
+
   [[nodiscard]] FragmentMeta next_meta() const noexcept {
     FragmentMeta meta;
-    meta.payload_length = std::min(cap_, message_.size() - offset_);
-    meta.is_final = offset_ + meta.payload_length == message_.size();
+    meta.payload_length = std::min(cap_, total() - offset_);
+    meta.is_final = offset_ + meta.payload_length == total();
     meta.message_id = id_;
     meta.sequence = sequence_;
-    if (sequence_ == 0) meta.total_length = static_cast<std::uint64_t>(message_.size());
+    if (sequence_ == 0) meta.total_length = static_cast<std::uint64_t>(total());
     return meta;
+  }
+
+  // The slices of the next fragment's payload (meta.payload_length bytes from offset_), then
+  // past it.
+  FragmentPayload advance(const FragmentMeta& meta) noexcept {
+    FragmentPayload p;
+    std::size_t from = offset_;
+    std::size_t left = meta.payload_length;
+    if (from < head_.size()) {
+      p.head = head_.subspan(from, std::min(left, head_.size() - from));
+      from += p.head.size();
+      left -= p.head.size();
+    }
+    p.body = message_.subspan(from - head_.size(), left);
+    offset_ += meta.payload_length;
+    ++sequence_;
+    if (meta.is_final) pending_ = false;
+    return p;
   }
 
   Strategy strategy_{};
   const Frame* frame_ = nullptr;
-  std::span<const std::byte> message_{};
+  std::span<const std::byte> head_{};
+  std::span<const std::byte> message_{};  // the body: after head_
   std::size_t offset_ = 0;
   std::size_t cap_ = 1;
   std::uint64_t id_ = 0;
