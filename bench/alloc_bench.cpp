@@ -121,7 +121,7 @@ void BM_allocs_push(benchmark::State& state) {
   const auto payload = std::vector<std::byte>(static_cast<std::size_t>(state.range(0)));
   auto round = [&]() -> asio::awaitable<bool> {
     for (int i = 0; i < frames_per_round; ++i) {
-      if (handle.try_push(Envelope(2, 0, payload), PushPriority::low)) co_return false;
+      if (!handle.try_push(Envelope(2, 0, payload), PushPriority::low).ok()) co_return false;
     }
     for (int i = 0; i < frames_per_round; ++i) {
       auto [ec, frame] = co_await client.receive();

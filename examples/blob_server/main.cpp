@@ -5,7 +5,7 @@
 // docs/blob-server-protocol.md. Prints "listening on HOST:PORT" as its first stdout line; logs go
 // to stderr. Stops gracefully on SIGINT/SIGTERM and exits 0.
 //
-//   blob_server [--host ADDR] [--port N] [--workers N] [--max-store-mib N]
+//   blob_server [--host ADDR] [--port N] [--workers N] [--max-store-mib N] [limits: see --help]
 #include <wireframe/wireframe.hpp>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -29,6 +29,7 @@
 
 #include "../blob_common/blob_checksum.hpp"
 #include "../common/example_flags.hpp"
+#include "../common/limit_flags.hpp"
 
 using namespace wireframe;
 
@@ -121,10 +122,11 @@ std::vector<std::byte> two_u64(std::uint64_t a, std::uint64_t b) {
 int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   unsigned long port = 7880, workers = 2, max_store_mib = 1024;
+  example::LimitFlags limits;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (flag == "--help" || flag == "-h") {
-      std::cout << usage;
+      std::cout << usage << example::LimitFlags::usage;
       return 0;
     }
     const std::string_view value = i + 1 < argc ? argv[i + 1] : "";
@@ -138,11 +140,11 @@ int main(int argc, char** argv) {
       ok = ok && parse(value, 1024, workers) && workers > 0;
     } else if (flag == "--max-store-mib") {
       ok = ok && parse(value, 1024 * 1024, max_store_mib);
-    } else {
+    } else if (!limits.parse(flag, value, ok)) {
       ok = false;
     }
     if (!ok) {
-      std::cerr << "blob_server: bad argument '" << flag << "'\n" << usage;
+      std::cerr << "blob_server: bad argument '" << flag << "'\n" << usage << example::LimitFlags::usage;
       return 2;
     }
     ++i;
@@ -238,20 +240,21 @@ int main(int argc, char** argv) {
 
   LengthDelimitedCodec codec(LengthDelimitedCodec::Options{
       .prefix_width = 4, .endian = Endian::big, .max_frame_length = max_frame_length});
-  ReassemblyLimits limits;
-  limits.max_message_size = max_message_size;
-  limits.max_buffered_bytes = max_message_size;  // per connection
-  limits.reassembly_timeout = std::chrono::seconds(30);
-  limits.max_partials = 4;
+  ReassemblyLimits reassembly;
+  reassembly.max_message_size = max_message_size;
+  reassembly.max_buffered_bytes = max_message_size;  // per connection
+  reassembly.reassembly_timeout = std::chrono::seconds(30);
+  reassembly.max_partials = 4;
 
   std::shared_ptr<const DefaultBuiltApp> app;
   try {
-    app = WireframeApp<>()
+    auto builder = WireframeApp<>();
+    limits.apply(builder)
               .with_codec(codec)
               // Any reassembly error closes the connection: a PUT over 64 MiB (or one still
               // incomplete after 30 s) would otherwise be dropped without a reply, and its
               // client would wait for one forever.
-              .with_fragmentation(Multiplexed(fragment_payload), limits,
+              .with_fragmentation(Multiplexed(fragment_payload), reassembly,
                                   FragmentErrorPolicy::close_connection)
               .route(put_id, put)
               .route(get_id, get)
@@ -260,14 +263,16 @@ int main(int argc, char** argv) {
               .unknown_id_policy(UnknownIdPolicy::error_frame)
               .handler_error_policy(HandlerErrorPolicy::error_frame)
               .on_connection_setup(opened)
-              .on_connection_teardown(closed)
-              .build();
+              .on_connection_teardown(closed);
+    app = builder.build();
   } catch (const std::exception& e) {
     std::cerr << "blob_server: bad configuration: " << e.what() << '\n';
     return 1;
   }
 
+  example::log_limits(*log, app->settings, app->codec.max_frame_length(), limits);
   WireframeServer server(app);
+  limits.apply(server);
   try {
     server.workers(workers).bind(host, static_cast<std::uint16_t>(port)).stop_on_signals();
   } catch (const std::exception& e) {
@@ -279,5 +284,5 @@ int main(int argc, char** argv) {
 
   server.run();  // returns after SIGINT/SIGTERM, once every connection has ended
   log->info("stopped");
-  return 0;
+  return server.drain_interrupted() ? 130 : 0;  // a second signal cut the drain short
 }

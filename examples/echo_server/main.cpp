@@ -2,7 +2,7 @@
 // correlation id and payload). Prints "listening on HOST:PORT" as its first stdout line; logs go
 // to stderr. Stops gracefully on SIGINT/SIGTERM and exits 0.
 //
-//   echo_server [--host ADDR] [--port N] [--workers N]
+//   echo_server [--host ADDR] [--port N] [--workers N] [limits: see --help]
 #include <wireframe/wireframe.hpp>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "../common/example_flags.hpp"
+#include "../common/limit_flags.hpp"
 
 using namespace wireframe;
 
@@ -25,20 +26,21 @@ using example::valid_address;
 using example::endpoint_text;
 
 constexpr std::string_view usage =
-    "usage: echo_server [--host ADDR] [--port N] [--workers N]\n"
-    "  --host ADDR   address to listen on (default 127.0.0.1)\n"
-    "  --port N      TCP port, 0 = any free port (default 7878)\n"
-    "  --workers N   worker threads (default 1)\n";
+    "usage: echo_server [--host ADDR] [--port N] [--workers N] [limits]\n"
+    "  --host ADDR          address to listen on (default 127.0.0.1)\n"
+    "  --port N             TCP port, 0 = any free port (default 7878)\n"
+    "  --workers N          worker threads (default 1)\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   unsigned long port = 7878, workers = 1;
+  example::LimitFlags limits;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (flag == "--help" || flag == "-h") {
-      std::cout << usage;
+      std::cout << usage << example::LimitFlags::usage;
       return 0;
     }
     const std::string_view value = i + 1 < argc ? argv[i + 1] : "";
@@ -50,11 +52,11 @@ int main(int argc, char** argv) {
       ok = ok && parse(value, 65535, port);
     } else if (flag == "--workers") {
       ok = ok && parse(value, 1024, workers) && workers > 0;
-    } else {
+    } else if (!limits.parse(flag, value, ok)) {
       ok = false;
     }
     if (!ok) {
-      std::cerr << "echo_server: bad argument '" << flag << "'\n" << usage;
+      std::cerr << "echo_server: bad argument '" << flag << "'\n" << usage << example::LimitFlags::usage;
       return 2;
     }
     ++i;
@@ -72,13 +74,12 @@ int main(int argc, char** argv) {
   auto closed = [log](ConnectionContext& ctx, std::error_code reason) {
     log->info("connection {} closed ({})", ctx.id(), reason ? reason.message() : "orderly");
   };
-  auto app = WireframeApp<>()
-                 .route(1, echo)
-                 .on_connection_setup(opened)
-                 .on_connection_teardown(closed)
-                 .build();
+  auto builder = WireframeApp<>().route(1, echo).on_connection_setup(opened).on_connection_teardown(closed);
+  const auto app = limits.apply(builder).build();
+  example::log_limits(*log, app->settings, app->codec.max_frame_length(), limits);
 
   WireframeServer server(app);
+  limits.apply(server);
   try {
     server.workers(workers).bind(host, static_cast<std::uint16_t>(port)).stop_on_signals();
   } catch (const std::exception& e) {
@@ -89,5 +90,5 @@ int main(int argc, char** argv) {
   std::cout << "listening on " << endpoint_text(server.local_endpoint()) << std::endl;
   server.run();  // returns after SIGINT/SIGTERM, once every connection has ended
   log->info("stopped");
-  return 0;
+  return server.drain_interrupted() ? 130 : 0;  // a second signal cut the drain short
 }

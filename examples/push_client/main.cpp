@@ -1,9 +1,11 @@
 // push_client: talks to push_server (docs/push-server-protocol.md). Subscribes to a topic,
-// optionally publishes one message to it, and prints every frame it receives: replies, MESSAGE
-// pushes and TICKs. Exits 0 once --count messages have arrived on the topic (ticks are printed,
-// not counted), 1 on an error, an error frame or after 10 s, 2 on bad flags.
+// optionally publishes one message to it (or --burst N of them, in one write), and prints every
+// frame it receives: replies, MESSAGE pushes and TICKs (--quiet: only the replies and the end).
+// Exits 0 once --count messages have arrived on the topic (ticks are printed, not counted), 1 on
+// an error, an error frame or after 10 s, 2 on bad flags.
 //
-//   push_client --port N [--host ADDR] [--topic T] [--publish TEXT] [--count N]
+//   push_client --port N [--host ADDR] [--topic T] [--publish TEXT] [--burst N] [--count N]
+//               [--quiet]
 #include <wireframe/wireframe.hpp>
 
 #include <algorithm>
@@ -13,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "../common/example_flags.hpp"
 #include "../common/run_bounded.hpp"
@@ -25,13 +28,16 @@ namespace {
 using example::parse;
 
 constexpr std::string_view usage =
-    "usage: push_client --port N [--host ADDR] [--topic T] [--publish TEXT] [--count N]\n"
+    "usage: push_client --port N [--host ADDR] [--topic T] [--publish TEXT] [--burst N]\n"
+    "                   [--count N] [--quiet]\n"
     "  --host ADDR      server address or name (default 127.0.0.1)\n"
     "  --port N         server port (required)\n"
     "  --topic T        topic to subscribe and publish to (default \"news\")\n"
     "  --publish TEXT   publish TEXT to the topic once subscribed\n"
+    "  --burst N        publish N messages (\"TEXT 0\" .. \"TEXT N-1\") in one write (default 1)\n"
     "  --count N        messages to wait for on the topic (default 1);\n"
-    "                   0 = do not subscribe, only publish\n";
+    "                   0 = do not subscribe, only publish\n"
+    "  --quiet          do not print each message and tick\n";
 
 constexpr std::uint32_t subscribe_id = 1, publish_id = 3, message_id = 100, tick_id = 101;
 constexpr auto deadline = 10s;
@@ -48,18 +54,59 @@ std::string with_topic(std::string_view topic, std::string_view message) {
   return out.append(topic).append(message);
 }
 
+// The `reached` count of a PUBLISHED reply, or nullopt if `reply` is not one.
+std::optional<std::uint64_t> reached_of(std::error_code ec, const Envelope& reply) {
+  if (ec || reply.id() != publish_id || reply.payload().size() != 4) return std::nullopt;
+  return big_endian(reply.payload_text(), 4);
+}
+
+// Publishes `n` messages "TEXT 0" .. "TEXT n-1" in ONE write (a burst, as a fast publisher's
+// pipelined requests arrive), then waits for the n replies, which come in request order.
+// Returns a failure text, or nothing after printing
+// "reply PUBLISHED topic=T count=N reached=R total=S": R is every reply's `reached` (MIN..MAX
+// when they differ), S their sum (the deliveries).
+asio::awaitable<std::optional<std::string>> publish_burst(WireframeClient<>& client,
+                                                          std::string_view topic,
+                                                          std::string_view text, unsigned long n) {
+  std::vector<Envelope> requests;
+  for (unsigned long i = 0; i < n; ++i) {
+    requests.emplace_back(publish_id, client.next_correlation_id(),
+                          with_topic(topic, std::string(text) + ' ' + std::to_string(i)));
+  }
+  const std::error_code sent = co_await client.send_all(requests);  // g++ 12: no co_await in an if
+  if (sent) co_return "PUBLISH burst failed: " + sent.message();
+  std::uint64_t least = UINT64_MAX, most = 0, total = 0;
+  for (const Envelope& request : requests) {
+    auto [ec, reply] = co_await client.receive_for(request.correlation_id());
+    const auto reached = reached_of(ec, reply);
+    if (!reached) co_return "PUBLISH failed: " + (ec ? ec.message() : std::string(reply.payload_text()));
+    least = std::min(least, *reached);
+    most = std::max(most, *reached);
+    total += *reached;
+  }
+  std::cout << "reply PUBLISHED topic=" << topic << " count=" << n << " reached=" << least;
+  if (most != least) std::cout << ".." << most;
+  std::cout << " total=" << total << '\n';
+  co_return std::nullopt;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string host = "127.0.0.1", topic = "news";
   std::optional<std::string> publish;
   std::optional<unsigned long> port;
-  unsigned long count = 1;
+  unsigned long count = 1, burst = 1;
+  bool quiet = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (flag == "--help" || flag == "-h") {
       std::cout << usage;
       return 0;
+    }
+    if (flag == "--quiet") {  // the only flag without a value
+      quiet = true;
+      continue;
     }
     const std::string_view value = i + 1 < argc ? argv[i + 1] : "";
     bool ok = i + 1 < argc;
@@ -75,6 +122,8 @@ int main(int argc, char** argv) {
       ok = ok && !topic.empty() && topic.size() <= 255;
     } else if (flag == "--publish") {
       publish = value;
+    } else if (flag == "--burst") {
+      ok = ok && parse(value, 1'000'000, burst) && burst > 0;
     } else if (flag == "--count") {
       ok = ok && parse(value, 1'000'000, count);
     } else {
@@ -86,8 +135,8 @@ int main(int argc, char** argv) {
     }
     ++i;
   }
-  if (!port || (count == 0 && !publish)) {
-    std::cerr << "push_client: --port is required, and --count 0 needs --publish\n" << usage;
+  if (!port || (count == 0 && !publish) || (burst > 1 && !publish)) {
+    std::cerr << "push_client: --port is required, --count 0 and --burst need --publish\n" << usage;
     return 2;
   }
   std::cout << std::unitbuf;  // one line at a time, for scripts watching the output
@@ -95,6 +144,7 @@ int main(int argc, char** argv) {
   asio::io_context io;
   std::optional<std::string> failure;  // set on the first problem; stays empty on success
   bool finished = false;
+  unsigned long messages = 0;  // received on the topic
 
   auto session = [&]() -> asio::awaitable<void> {
     WireframeClient<> client(io.get_executor());
@@ -113,16 +163,19 @@ int main(int argc, char** argv) {
       }
       std::cout << "reply SUBSCRIBED topic=" << topic << '\n';
     }
-    if (publish) {
+    if (publish && burst > 1) {
+      failure = co_await publish_burst(client, topic, *publish, burst);
+      if (failure) co_return;
+    } else if (publish) {
       auto [ec, reply] = co_await client.call(Envelope(publish_id, 0, with_topic(topic, *publish)));
-      if (ec || reply.id() != publish_id || reply.payload().size() != 4) {
+      const auto reached = reached_of(ec, reply);
+      if (!reached) {
         failure = "PUBLISH failed: " + (ec ? ec.message() : std::string(reply.payload_text()));
         co_return;
       }
-      std::cout << "reply PUBLISHED topic=" << topic
-                << " reached=" << big_endian(reply.payload_text(), 4) << '\n';
+      std::cout << "reply PUBLISHED topic=" << topic << " reached=" << *reached << '\n';
     }
-    for (unsigned long messages = 0; messages < count;) {
+    while (messages < count) {
       auto [ec, frame] = co_await client.receive();
       if (ec) {
         failure = "connection lost: " + ec.message();
@@ -132,11 +185,13 @@ int main(int argc, char** argv) {
       if (frame.id() == message_id && payload.size() >= 2) {
         const std::size_t length = big_endian(payload, 2);
         const std::string_view text = payload.substr(2);
-        std::cout << "push id=100 topic=" << text.substr(0, length)
-                  << " message=" << text.substr(std::min(length, text.size())) << '\n';
+        if (!quiet) {
+          std::cout << "push id=100 topic=" << text.substr(0, length)
+                    << " message=" << text.substr(std::min(length, text.size())) << '\n';
+        }
         if (text.substr(0, length) == topic) ++messages;
       } else if (frame.id() == tick_id && payload.size() == 8) {
-        std::cout << "tick seq=" << big_endian(payload, 8) << '\n';
+        if (!quiet) std::cout << "tick seq=" << big_endian(payload, 8) << '\n';
       } else {
         failure = "unexpected frame id=" + std::to_string(frame.id()) + ": " + std::string(payload);
         co_return;
@@ -148,7 +203,10 @@ int main(int argc, char** argv) {
   // Never hangs: whatever is still pending after the deadline is a failure.
   example::run_bounded(io, std::move(session), deadline, failure);
 
-  if (!failure && !finished) failure = "not done within 10 s";
+  if (!failure && !finished) {
+    failure = "not done within 10 s: " + std::to_string(messages) + " of " + std::to_string(count) +
+              " message(s) received on " + topic;
+  }
   if (failure) {
     std::cerr << "push_client: " << *failure << '\n';
     return 1;

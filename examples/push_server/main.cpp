@@ -5,19 +5,21 @@
 // "listening on HOST:PORT" as its first stdout line; logs go to stderr. Stops gracefully on
 // SIGINT/SIGTERM and exits 0.
 //
-//   push_server [--host ADDR] [--port N] [--workers N] [--tick-ms MS]
+//   push_server [--host ADDR] [--port N] [--workers N] [--tick-ms MS] [--max-wait-ms MS] [limits]
 #include <wireframe/wireframe.hpp>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stop_token>
@@ -28,6 +30,7 @@
 #include <vector>
 
 #include "../common/example_flags.hpp"
+#include "../common/limit_flags.hpp"
 
 using namespace wireframe;
 
@@ -38,11 +41,13 @@ using example::valid_address;
 using example::endpoint_text;
 
 constexpr std::string_view usage =
-    "usage: push_server [--host ADDR] [--port N] [--workers N] [--tick-ms MS]\n"
-    "  --host ADDR    address to listen on (default 127.0.0.1)\n"
-    "  --port N       TCP port, 0 = any free port (default 7879)\n"
-    "  --workers N    worker threads (default 1)\n"
-    "  --tick-ms MS   TICK period in milliseconds, 0 = no ticks (default 1000)\n";
+    "usage: push_server [--host ADDR] [--port N] [--workers N] [--tick-ms MS] [--max-wait-ms MS]\n"
+    "  --host ADDR        address to listen on (default 127.0.0.1)\n"
+    "  --port N           TCP port, 0 = any free port (default 7879)\n"
+    "  --workers N        worker threads (default 1)\n"
+    "  --tick-ms MS       TICK period in milliseconds, 0 = no ticks (default 1000)\n"
+    "  --max-wait-ms MS   longest a PUBLISH waits for one subscriber's full queue before it\n"
+    "                     counts as lagging (default 500)\n";
 
 // Message ids (docs/push-server-protocol.md).
 constexpr std::uint32_t subscribe_id = 1, unsubscribe_id = 2, publish_id = 3;
@@ -67,13 +72,24 @@ std::optional<std::string_view> topic_of(std::string_view payload) {
   return payload.substr(2, length);
 }
 
-// Who listens to what. Handlers on every worker share it, so one mutex guards the map; the
+// One subscribed connection, shared by all the topics it subscribed to.
+struct Subscriber {
+  explicit Subscriber(PushHandle<Envelope> h) : handle(std::move(h)) {}
+  PushHandle<Envelope> handle;
+  std::atomic<bool> lagging{false};      // a wait for room timed out: offer, do not wait
+  std::atomic<std::uint64_t> missed{0};  // messages it did not get since it began to lag
+};
+
+// Who listens to what. Handlers on every worker share it, so one mutex guards the maps; the
 // pushes themselves happen on a copy, outside the lock.
 class Broker {
  public:
   void subscribe(std::string_view topic, PushHandle<Envelope> handle) {
     std::lock_guard lock(mutex_);
-    topics_[std::string(topic)].insert_or_assign(handle.connection_id(), std::move(handle));
+    const ConnectionId id = handle.connection_id();
+    auto& subscriber = connections_[id];
+    if (!subscriber) subscriber = std::make_shared<Subscriber>(std::move(handle));
+    topics_[std::string(topic)].insert_or_assign(id, subscriber);
   }
   void unsubscribe(std::string_view topic, ConnectionId id) {
     std::lock_guard lock(mutex_);
@@ -84,24 +100,60 @@ class Broker {
   }
   void forget(ConnectionId id) {  // the connection has ended
     std::lock_guard lock(mutex_);
+    connections_.erase(id);
     for (auto it = topics_.begin(); it != topics_.end();) {
       it = it->second.erase(id) && it->second.empty() ? topics_.erase(it) : std::next(it);
     }
   }
-  std::vector<PushHandle<Envelope>> subscribers(std::string_view topic) const {
-    std::vector<PushHandle<Envelope>> out;
+  std::vector<std::shared_ptr<Subscriber>> subscribers(std::string_view topic) const {
+    std::vector<std::shared_ptr<Subscriber>> out;
     std::lock_guard lock(mutex_);
     if (auto it = topics_.find(topic); it != topics_.end()) {
-      for (const auto& [id, handle] : it->second) out.push_back(handle);
+      for (const auto& [id, subscriber] : it->second) out.push_back(subscriber);
     }
     return out;
   }
 
  private:
+  using Subscribers = std::unordered_map<ConnectionId, std::shared_ptr<Subscriber>>;
   mutable std::mutex mutex_;
-  std::map<std::string, std::unordered_map<ConnectionId, PushHandle<Envelope>>, std::less<>>
-      topics_;
+  Subscribers connections_;  // every subscribed connection, whatever its topics
+  std::map<std::string, Subscribers, std::less<>> topics_;
 };
+
+// A lagging subscriber is only offered a message (no wait); the first that fits ends its lag.
+bool offer(Subscriber& subscriber, const Envelope& message, spdlog::logger& log) {
+  if (!subscriber.handle.try_push(message, PushPriority::low).ok()) {
+    ++subscriber.missed;  // still behind (or leaving: teardown forgets it)
+    return false;
+  }
+  if (subscriber.lagging.exchange(false)) {
+    log.info("connection {}: subscriber caught up after missing {} message(s)",
+             subscriber.handle.connection_id(), subscriber.missed.exchange(0));
+  }
+  return true;
+}
+
+// Queues `message` for one subscriber; true if it was queued. During a burst a prompt
+// subscriber's queue is full for a moment whenever the publisher outruns its writer (which runs
+// on another worker): the publisher then waits for room, up to `max_wait`, so a subscriber that
+// reads gets every message. One whose wait runs out is lagging: it misses this message, and
+// later ones are only offered to it until one fits again. So a stalled or dead subscriber costs
+// the publisher one wait, not one per message.
+asio::awaitable<bool> deliver(Subscriber& subscriber, const Envelope& message,
+                              std::chrono::milliseconds max_wait, spdlog::logger& log) {
+  if (subscriber.lagging.load()) co_return offer(subscriber, message, log);
+  PushResult<Envelope> result = co_await subscriber.handle.try_push_for(message, max_wait, PushPriority::low);
+  if (result.ok()) co_return true;
+  if (result.error() == errc::connection_closed) co_return false;  // leaving: teardown forgets it
+  ++subscriber.missed;
+  if (!subscriber.lagging.exchange(true)) {
+    log.warn("connection {}: slow subscriber: queue still full after {} ms; it misses messages "
+             "until it reads again",
+             subscriber.handle.connection_id(), max_wait.count());
+  }
+  co_return false;
+}
 
 using Reply = asio::awaitable<Response<Envelope>>;
 
@@ -115,11 +167,12 @@ Response<Envelope> malformed() {
 
 int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
-  unsigned long port = 7879, workers = 1, tick_ms = 1000;
+  unsigned long port = 7879, workers = 1, tick_ms = 1000, max_wait_ms = 500;
+  example::LimitFlags limits;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (flag == "--help" || flag == "-h") {
-      std::cout << usage;
+      std::cout << usage << example::LimitFlags::usage;
       return 0;
     }
     const std::string_view value = i + 1 < argc ? argv[i + 1] : "";
@@ -133,11 +186,13 @@ int main(int argc, char** argv) {
       ok = ok && parse(value, 1024, workers) && workers > 0;
     } else if (flag == "--tick-ms") {
       ok = ok && parse(value, 3'600'000, tick_ms);
-    } else {
+    } else if (flag == "--max-wait-ms") {
+      ok = ok && parse(value, 3'600'000, max_wait_ms);
+    } else if (!limits.parse(flag, value, ok)) {
       ok = false;
     }
     if (!ok) {
-      std::cerr << "push_server: bad argument '" << flag << "'\n" << usage;
+      std::cerr << "push_server: bad argument '" << flag << "'\n" << usage << example::LimitFlags::usage;
       return 2;
     }
     ++i;
@@ -157,21 +212,21 @@ int main(int argc, char** argv) {
     ctx.state<Broker>().unsubscribe(request.payload_text(), ctx.id());
     co_return std::move(request);
   };
-  // PUBLISH: a MESSAGE with the same payload goes to every subscriber with low priority. A
-  // subscriber whose queue is full misses it (at most once): one slow reader must not stall the
-  // publisher and, behind it, everyone else. The reply says how many subscribers were reached.
-  auto publish = [log](Envelope& request, ConnectionContext& ctx) -> Reply {
+  // PUBLISH: a MESSAGE with the same payload goes to every subscriber with low priority, one
+  // subscriber after the other (deliver() above: a prompt one gets every message; a stalled one
+  // delays the publisher by max_wait each time it falls behind, not for every message). The
+  // reply says how many were reached.
+  auto publish = [log, max_wait = std::chrono::milliseconds(max_wait_ms)](
+                     Envelope& request, ConnectionContext& ctx) -> Reply {
     const auto topic = topic_of(request.payload_text());
     if (!topic) co_return malformed();
     const Envelope message(message_id, 0, request.payload_text());
-    std::uint32_t reached = 0, dropped = 0;
-    for (auto& subscriber : ctx.state<Broker>().subscribers(*topic)) {
-      const std::error_code ec = subscriber.try_push(message, PushPriority::low);
-      if (!ec) ++reached;
-      if (ec == errc::queue_full)
-        ++dropped;  // connection_closed: it is leaving, teardown forgets it
+    std::uint32_t reached = 0;
+    const auto subscribers = ctx.state<Broker>().subscribers(*topic);  // a copy: no lock held
+    for (const auto& subscriber : subscribers) {
+      const bool queued = co_await deliver(*subscriber, message, max_wait, *log);
+      if (queued) ++reached;
     }
-    if (dropped > 0) log->warn("topic {}: {} slow subscriber(s) missed a message", *topic, dropped);
     co_return Envelope(publish_id, 0, big_endian(reached, 4));
   };
 
@@ -184,7 +239,8 @@ int main(int argc, char** argv) {
     broker->forget(ctx.id());
     log->info("connection {} closed ({})", ctx.id(), reason ? reason.message() : "orderly");
   };
-  auto app = WireframeApp<>()
+  auto builder = WireframeApp<>();
+  limits.apply(builder)
                  .route(subscribe_id, subscribe)
                  .route(unsubscribe_id, unsubscribe)
                  .route(publish_id, publish)
@@ -194,10 +250,12 @@ int main(int argc, char** argv) {
                  .unknown_id_policy(UnknownIdPolicy::error_frame)
                  .handler_error_policy(HandlerErrorPolicy::error_frame)
                  .on_connection_setup(opened)
-                 .on_connection_teardown(closed)
-                 .build();
+                 .on_connection_teardown(closed);
+  const auto app = builder.build();
+  example::log_limits(*log, app->settings, app->codec.max_frame_length(), limits);
 
   WireframeServer server(app);
+  limits.apply(server);
   try {
     server.workers(workers).bind(host, static_cast<std::uint16_t>(port)).stop_on_signals();
   } catch (const std::exception& e) {
@@ -231,5 +289,5 @@ int main(int argc, char** argv) {
     ticker.join();
   }
   log->info("stopped");
-  return 0;
+  return server.drain_interrupted() ? 130 : 0;  // a second signal cut the drain short
 }

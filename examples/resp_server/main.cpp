@@ -28,6 +28,7 @@
 #include "resp_codec.hpp"
 #include "resp_packet.hpp"
 #include "../common/example_flags.hpp"
+#include "../common/limit_flags.hpp"
 
 using namespace wireframe;
 using resp::KeyValueStore;
@@ -45,7 +46,7 @@ using App = WireframeApp<RespCodec, RespPacket>;
 
 constexpr std::string_view usage =
     "usage: resp_server [--host ADDR] [--port N] [--workers N] [--max-bulk-len BYTES]\n"
-    "                   [--max-args N]\n"
+    "                   [--max-args N] [limits]\n"
     "  --host ADDR           address to listen on (default 127.0.0.1)\n"
     "  --port N              TCP port, 0 = any free port (default 6380)\n"
     "  --workers N           worker threads (default 1)\n"
@@ -138,10 +139,11 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   unsigned long long port = 6380, workers = 1;
   resp::Limits limits;
+  example::LimitFlags server_limits;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (flag == "--help" || flag == "-h") {
-      std::cout << usage;
+      std::cout << usage << example::LimitFlags::usage;
       return 0;
     }
     const std::string_view value = i + 1 < argc ? argv[i + 1] : "";
@@ -160,11 +162,11 @@ int main(int argc, char** argv) {
     } else if (flag == "--max-args") {
       ok = ok && parse(value, 1ull << 31, n) && n > 0;
       limits.max_array_elements = static_cast<std::size_t>(n);
-    } else {
+    } else if (!server_limits.parse(flag, value, ok)) {
       ok = false;
     }
     if (!ok) {
-      std::cerr << "resp_server: bad argument '" << flag << "'\n" << usage;
+      std::cerr << "resp_server: bad argument '" << flag << "'\n" << usage << example::LimitFlags::usage;
       return 2;
     }
     ++i;
@@ -173,7 +175,8 @@ int main(int argc, char** argv) {
   auto log = spdlog::stderr_color_mt("resp_server");
   set_logger(log);  // wireframe's own messages (e.g. a connection closed for a protocol error)
 
-  auto app = App()
+  auto builder = App();
+  server_limits.apply(builder)
                  .with_codec(RespCodec(limits))
                  // One worker needs no sharding (one uncontended lock); several get 64 shards.
                  .with_state(std::make_shared<KeyValueStore>(workers == 1 ? 1 : 64))
@@ -189,10 +192,12 @@ int main(int argc, char** argv) {
                  .error_frame(error_reply)
                  // redis-benchmark -P 16 sends 16 requests at once: read them all ahead.
                  .max_pipelined_requests(128)
-                 .max_queued_frames(128)
-                 .build();
+                 .max_queued_frames(128);
+  const auto app = builder.build();
+  example::log_limits(*log, app->settings, app->codec.max_frame_length(), server_limits);
 
   WireframeServer server(app);
+  server_limits.apply(server);
   try {
     server.workers(workers).bind(host, static_cast<std::uint16_t>(port)).stop_on_signals();
   } catch (const std::exception& e) {
@@ -202,5 +207,5 @@ int main(int argc, char** argv) {
   std::cout << "listening on " << endpoint_text(server.local_endpoint()) << std::endl;
   server.run();  // returns after SIGINT/SIGTERM, once every connection has ended
   log->info("stopped");
-  return 0;
+  return server.drain_interrupted() ? 130 : 0;  // a second signal cut the drain short
 }

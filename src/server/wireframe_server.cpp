@@ -1,27 +1,80 @@
 #include "wireframe/server/wireframe_server.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <asio/signal_set.hpp>
 
+#include "wireframe/detail/logged_completion.hpp"
 #include "wireframe/log/log.hpp"
 
 namespace wireframe {
 
 namespace {
 
+using clock = std::chrono::steady_clock;
+// What async_accept onto a worker's io_context yields (its executor type is concrete).
+using accepted_socket = asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type>;
+
 constexpr auto min_accept_backoff = std::chrono::milliseconds(5);
 constexpr auto max_accept_backoff = std::chrono::seconds(1);
+constexpr auto refusal_log_interval = std::chrono::seconds(1);
+constexpr std::size_t default_max_connections = 10000;
 
 // Errors that say "no resources right now": retrying at once would spin.
 bool is_resource_exhaustion(const asio::error_code& ec) {
   return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
          ec == asio::error::no_memory || ec.value() == ENFILE;
 }
+
+std::string endpoint_text(const asio::ip::tcp::endpoint& ep) {
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+// For log calls in places that must not throw (completion handlers, catch blocks): a user's
+// logger may throw, and here that would escape io_context::run() and end the server.
+template <class... A>
+void log_noexcept(LogLevel level, fmt::format_string<A...> format, A&&... args) noexcept {
+  try {
+    detail::log(level, format, std::forward<A>(args)...);
+  } catch (...) {  // nowhere left to report it
+  }
+}
+
+void log_start_failure(ConnectionId id, const asio::ip::tcp::endpoint& peer,
+                       const std::exception_ptr& e) noexcept {
+  try {
+    detail::log(LogLevel::error, "connection {} from {} could not start: {}", id,
+                endpoint_text(peer), detail::describe_exception(e));
+  } catch (...) {  // the logger (or formatting) threw: nowhere left to report it
+  }
+}
+
+// Connections refused by max_connections, reported at most once per interval: a flood of
+// connections must not become a flood of log lines. Used on worker 0's thread only.
+class RefusalLog {
+ public:
+  void note(std::size_t limit) {
+    ++unreported_;
+    const auto now = clock::now();
+    if (now < next_report_) return;
+    const std::uint64_t n = std::exchange(unreported_, 0);
+    next_report_ = now + refusal_log_interval;  // first: a throwing logger changes nothing
+    detail::log(LogLevel::warn,
+                "max_connections ({}) reached: refused {} connection(s) since the last warning",
+                limit, n);
+  }
+
+ private:
+  clock::time_point next_report_{};
+  std::uint64_t unreported_ = 0;
+};
 
 }  // namespace
 
@@ -31,6 +84,7 @@ struct WireframeServer::Impl {
     ConnectionTracker tracker;
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
     asio::steady_timer deadline{io};
+    bool drained = false;  // its connections have all ended since shutdown began
   };
 
   explicit Impl(std::unique_ptr<detail::ConnectionFactory> f) : factory(std::move(f)) {}
@@ -42,10 +96,21 @@ struct WireframeServer::Impl {
   std::vector<std::unique_ptr<Worker>> workers;
   std::optional<asio::ip::tcp::acceptor> acceptor;
   std::optional<asio::signal_set> signal_set;
+  std::optional<asio::steady_timer> accept_restart;  // worker 0
   std::atomic<bool> stopping{false};
   std::atomic<bool> running{false};
+  std::atomic<bool> interrupted{false};
   std::atomic<std::size_t> live{0};
-  ConnectionId next_id = 0;
+  // Taken by the acceptor at accept time (not by the worker later: a burst would overshoot the
+  // limit while the starts wait in the workers' queues), given back by the tracker when the
+  // connection ends or by start_connection() when it could not start.
+  std::atomic<std::size_t> slots{0};
+  std::atomic<std::size_t> limit{default_max_connections};
+  std::atomic<std::uint64_t> refused{0};
+  std::atomic<std::size_t> draining_workers{0};
+  // Worker 0 only: the accept loop's state across restarts.
+  std::chrono::milliseconds restart_delay = min_accept_backoff;
+  RefusalLog refusal_log;
 
   void create_workers() {
     if (!workers.empty()) return;
@@ -53,17 +118,22 @@ struct WireframeServer::Impl {
       auto w = std::make_unique<Worker>();
       w->guard.emplace(w->io.get_executor());
       w->tracker.count_into(&live);
+      w->tracker.release_slots_into(&slots);
       workers.push_back(std::move(w));
     }
+    draining_workers = workers.size();
   }
+
+  // --- accepting -------------------------------------------------------------------------------
 
   asio::awaitable<void> accept_loop() {
     auto backoff = min_accept_backoff;
     asio::steady_timer pause(workers[0]->io);
     std::size_t next_worker = 0;
+    asio::ip::tcp::endpoint peer;
     while (acceptor && acceptor->is_open()) {
       Worker& w = *workers[next_worker];
-      auto [ec, socket] = co_await acceptor->async_accept(w.io, detail::use_nothrow);
+      auto [ec, socket] = co_await acceptor->async_accept(w.io, peer, detail::use_nothrow);
       if (ec == asio::error::operation_aborted || !acceptor->is_open()) break;
       if (ec) {
         // Out of descriptors or memory: back off (doubling) instead of spinning on accept.
@@ -74,22 +144,95 @@ struct WireframeServer::Impl {
         backoff = std::min<std::chrono::milliseconds>(backoff * 2, max_accept_backoff);
         continue;
       }
-      backoff = min_accept_backoff;
-      asio::error_code ignored;
-      socket.set_option(asio::ip::tcp::no_delay(true), ignored);  // frames are latency-bound
+      backoff = restart_delay = min_accept_backoff;
+      if (!take_slot()) {
+        refuse(socket);
+        continue;
+      }
       next_worker = (next_worker + 1) % workers.size();
-      const ConnectionId id = ++next_id;
-      asio::post(w.io, [this, &w, id, s = std::move(socket)]() mutable {
-        factory->start(asio::ip::tcp::socket(std::move(s)), w.tracker, id);
-      });
+      hand_over(w, std::move(socket), peer);
     }
   }
+
+  // Only the accept loop takes slots, so checking and then taking cannot overshoot; the
+  // workers only ever give slots back.
+  bool take_slot() {
+    const std::size_t max = limit.load(std::memory_order_relaxed);
+    if (max != 0 && slots.load(std::memory_order_relaxed) >= max) return false;
+    slots.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+
+  void release_slot() noexcept { slots.fetch_sub(1, std::memory_order_relaxed); }
+
+  // Past the limit: accept and close at once, so the peer reads EOF now rather than hanging in
+  // the listen backlog (which is what pausing accept would do).
+  void refuse(accepted_socket& socket) {
+    refused.fetch_add(1, std::memory_order_relaxed);  // counted before the peer can see EOF
+    asio::error_code ignored;
+    socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
+    refusal_log.note(limit.load(std::memory_order_relaxed));
+  }
+
+  void hand_over(Worker& w, accepted_socket socket, const asio::ip::tcp::endpoint& peer) {
+    asio::error_code ignored;
+    socket.set_option(asio::ip::tcp::no_delay(true), ignored);  // frames are latency-bound
+    const ConnectionId id = detail::next_connection_id();
+    try {
+      asio::post(w.io, [this, &w, id, peer, s = std::move(socket)]() mutable {
+        start_connection(w, id, std::move(s), peer);
+      });
+    } catch (...) {  // the post could not allocate: the socket went with the lambda
+      release_slot();
+      throw;
+    }
+  }
+
+  // Runs on `w`'s thread. The actor's constructor runs user code (it copies the protocol and
+  // the fragmentation strategy): whatever it throws must end this connection only, never
+  // escape into io_context::run(), which would end the whole worker.
+  void start_connection(Worker& w, ConnectionId id, accepted_socket socket,
+                        const asio::ip::tcp::endpoint& peer) noexcept {
+    try {
+      factory->start(asio::ip::tcp::socket(std::move(socket)), w.tracker, id);
+    } catch (...) {
+      // start() took the socket by value, so it is already closed: the peer reads EOF.
+      release_slot();
+      log_start_failure(id, peer, std::current_exception());
+    }
+  }
+
+  void spawn_accept_loop() {
+    asio::co_spawn(workers[0]->io, accept_loop(), [this](const std::exception_ptr& e) {
+      detail::LogException{"accept loop"}(e);
+      if (e) restart_accept_loop();
+    });
+  }
+
+  // The accept loop died by an exception (a throwing logger, an allocation failure): a server
+  // that runs but no longer accepts would be the worst outcome, so start it again after a
+  // delay that doubles while it keeps failing.
+  void restart_accept_loop() {
+    if (stopping || !acceptor || !acceptor->is_open()) return;
+    log_noexcept(LogLevel::warn, "restarting the accept loop in {} ms", restart_delay.count());
+    accept_restart->expires_after(restart_delay);
+    restart_delay = std::min<std::chrono::milliseconds>(restart_delay * 2, max_accept_backoff);
+    accept_restart->async_wait([this](const asio::error_code& ec) {
+      if (!ec && !stopping) spawn_accept_loop();
+    });
+  }
+
+  // --- shutdown --------------------------------------------------------------------------------
 
   // Runs on worker `w`'s own thread.
   void begin_shutdown(Worker& w) {
     w.tracker.shutdown_all();
     if (w.tracker.size() > 0) {
-      w.tracker.on_empty([&w] { w.deadline.cancel(); });
+      w.tracker.on_empty([this, &w] {
+        w.deadline.cancel();
+        worker_drained(w);
+      });
       w.deadline.expires_after(shutdown_timeout);
       w.deadline.async_wait([&w](const asio::error_code& ec) {
         if (ec) return;  // every connection ended in time
@@ -97,8 +240,23 @@ struct WireframeServer::Impl {
                     w.tracker.size());
         w.tracker.force_close_all();
       });
+    } else {
+      worker_drained(w);
     }
     w.guard.reset();  // run() may return once the last connection has ended
+  }
+
+  // Runs on `w`'s thread. The signal wait stays armed during the drain (so that a second
+  // signal is seen) and must end with it, or worker 0's run() would never return.
+  void worker_drained(Worker& w) {
+    if (w.drained) return;
+    w.drained = true;
+    if (draining_workers.fetch_sub(1) == 1) {
+      asio::post(workers[0]->io, [this] {
+        asio::error_code ignored;
+        if (signal_set) signal_set->cancel(ignored);
+      });
+    }
   }
 
   void stop() {
@@ -112,11 +270,51 @@ struct WireframeServer::Impl {
     asio::post(workers[0]->io, [this] {
       asio::error_code ignored;
       if (acceptor) acceptor->close(ignored);
-      if (signal_set) signal_set->cancel(ignored);
+      if (accept_restart) accept_restart->cancel();
     });
     for (auto& worker : workers) {
       asio::post(worker->io, [this, &w = *worker] { begin_shutdown(w); });
     }
+  }
+
+  // Every connection on every worker, now: the operator asked twice.
+  void force_close_all() {
+    for (auto& worker : workers) {
+      asio::post(worker->io, [&w = *worker] { w.tracker.force_close_all(); });
+    }
+  }
+
+  // --- signals ---------------------------------------------------------------------------------
+
+  void watch_signals() {
+    if (signals.empty()) return;
+    signal_set.emplace(workers[0]->io);
+    for (int s : signals) signal_set->add(s);
+    wait_for_signal();
+  }
+
+  void wait_for_signal() {
+    signal_set->async_wait([this](const asio::error_code& ec, int signo) {
+      if (!ec) on_signal(signo);  // an error: cancelled, the drain is over
+    });
+  }
+
+  // The first signal starts the graceful drain. One that arrives during the drain (whoever
+  // started it) means "now": the operator will not wait for shutdown_timeout.
+  void on_signal(int signo) {
+    if (!stopping) {
+      log_noexcept(LogLevel::info,
+                   "signal {} received: shutting down (send it again to close at once)", signo);
+      stop();
+      wait_for_signal();
+      return;
+    }
+    log_noexcept(LogLevel::warn, "signal {} received during shutdown: closing {} connection(s) now",
+                 signo, live.load());
+    interrupted = true;
+    force_close_all();
+    asio::error_code ignored;
+    signal_set->clear(ignored);  // a third signal gets its default action
   }
 
   void start() {
@@ -124,17 +322,10 @@ struct WireframeServer::Impl {
       throw std::logic_error("wireframe: WireframeServer::run() before bind()");
     }
     if (running.exchange(true)) throw std::logic_error("wireframe: WireframeServer runs once");
-    asio::co_spawn(workers[0]->io, accept_loop(), asio::detached);
+    accept_restart.emplace(workers[0]->io);
+    spawn_accept_loop();
     if (stopping) post_shutdown();  // stop() came between bind() and run()
-    if (!signals.empty()) {
-      signal_set.emplace(workers[0]->io);
-      for (int s : signals) signal_set->add(s);
-      signal_set->async_wait([this](const asio::error_code& ec, int signo) {
-        if (ec) return;
-        detail::log(LogLevel::info, "signal {} received: shutting down", signo);
-        stop();
-      });
-    }
+    watch_signals();
   }
 };
 
@@ -156,6 +347,11 @@ WireframeServer& WireframeServer::shutdown_timeout(std::chrono::milliseconds tim
 
 WireframeServer& WireframeServer::stop_on_signals(std::initializer_list<int> signals) {
   impl_->signals.assign(signals.begin(), signals.end());
+  return *this;
+}
+
+WireframeServer& WireframeServer::max_connections(std::size_t n) {
+  impl_->limit.store(n, std::memory_order_relaxed);
   return *this;
 }
 
@@ -211,5 +407,11 @@ void WireframeServer::stop() { impl_->stop(); }
 std::size_t WireframeServer::connection_count() const noexcept {
   return impl_->live.load(std::memory_order_relaxed);
 }
+
+std::uint64_t WireframeServer::refused_connections() const noexcept {
+  return impl_->refused.load(std::memory_order_relaxed);
+}
+
+bool WireframeServer::drain_interrupted() const noexcept { return impl_->interrupted.load(); }
 
 }  // namespace wireframe

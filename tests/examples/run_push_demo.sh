@@ -31,6 +31,12 @@ for _ in $(seq 100); do  # up to 5 s until it is subscribed
   sleep 0.05
 done
 grep -q '^reply SUBSCRIBED topic=news$' "$sub_out" || fail "subscriber did not subscribe"
+# A first tick (every 50 ms) before publishing: otherwise the subscriber may have its 3 messages
+# and be gone before any tick came, and the tick check below would fail at random.
+for _ in $(seq 100); do  # up to 5 s
+  grep -q '^tick seq=[0-9]*$' "$sub_out" && break
+  sleep 0.05
+done
 
 # Publishers (no subscription of their own): each message reaches exactly the one subscriber.
 for n in 1 2 3; do

@@ -49,7 +49,7 @@ void record_max(std::atomic<std::size_t>& max, std::size_t value) {
 
 }  // namespace
 
-TEST_CASE("200 slowloris connections are closed by read_timeout; a bystander is served",
+TEST_CASE("200 slowloris connections are closed by read_timeout, a bystander is served",
           "[integration][hardening][timeouts]") {
   TeardownLog log;
   auto app = with_teardown_log(WireframeApp<>().route(1, echo).read_timeout(600ms), log).build();
@@ -128,7 +128,7 @@ TEST_CASE("a peer that pipelines large requests and never reads is closed by wri
   }, 20s);
 }
 
-TEST_CASE("max_inbound_bytes bounds the requests read ahead; a larger one is served alone",
+TEST_CASE("max_inbound_bytes bounds the requests read ahead, a larger one is served alone",
           "[integration][hardening][budget]") {
   constexpr std::size_t budget = 16 * 1024;
   std::atomic<std::size_t> max_inbound{0};
@@ -192,7 +192,7 @@ TEST_CASE("a response past max_outbound_bytes closes the connection with output_
   });
 }
 
-TEST_CASE("idle_timeout closes a silent connection gracefully; a busy one stays",
+TEST_CASE("idle_timeout closes a silent connection gracefully, a busy one stays",
           "[integration][hardening][timeouts]") {
   TeardownLog log;
   ServerFixture fx(with_teardown_log(WireframeApp<>().route(1, echo).idle_timeout(400ms), log).build());

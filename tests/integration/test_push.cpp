@@ -2,7 +2,9 @@
 // (fmt::format, not "x" + std::to_string(i): g++ 12 at -O3 raises a false -Wrestrict on that.)
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -43,10 +45,10 @@ auto fill_both(int lows, int highs) {
   return [lows, highs](Envelope&, ConnectionContext& ctx) -> asio::awaitable<Resp> {
     auto handle = ctx.push_handle<Envelope>();
     for (int i = 0; i < lows; ++i) {
-      expect(!handle.try_push(Envelope(7, 0, fmt::format("L{}", i)), PushPriority::low));
+      expect(handle.try_push(Envelope(7, 0, fmt::format("L{}", i)), PushPriority::low).ok());
     }
     for (int i = 0; i < highs; ++i) {
-      expect(!handle.try_push(Envelope(7, 0, fmt::format("H{}", i)), PushPriority::high));
+      expect(handle.try_push(Envelope(7, 0, fmt::format("H{}", i)), PushPriority::high).ok());
     }
     co_return Resp{};
   };
@@ -88,7 +90,7 @@ TEST_CASE("pushes do not starve a response: it gets a turn after max_high_before
                  .route(1, [](Envelope& req, ConnectionContext& ctx) -> asio::awaitable<Resp> {
                    auto handle = ctx.push_handle<Envelope>();
                    for (int i = 0; i < 6; ++i) {
-                     expect(!handle.try_push(Envelope(7, 0, fmt::format("H{}", i)), PushPriority::high));
+                     expect(handle.try_push(Envelope(7, 0, fmt::format("H{}", i)), PushPriority::high).ok());
                    }
                    co_return std::move(req);  // the response competes with six queued pushes
                  })
@@ -118,13 +120,13 @@ TEST_CASE("a full queue fails try_push and makes push wait until the writer drai
       WireframeApp<>()
           .route(1, [&](Envelope&, ConnectionContext& ctx) -> asio::awaitable<Resp> {
             auto handle = ctx.push_handle<Envelope>();
-            for (int i = 0; i < 2; ++i) expect(!handle.try_push(Envelope(7, 0, fmt::format("q{}", i))));
-            expect(handle.try_push(Envelope(7, 0, "no room")) == make_error_code(errc::queue_full));
-            expect(!handle.push_with_policy(Envelope(7, 0, "dropped"), PushPriority::low,
-                                            PushPolicy::drop_if_full));
+            for (int i = 0; i < 2; ++i) expect(handle.try_push(Envelope(7, 0, fmt::format("q{}", i))).ok());
+            expect(handle.try_push(Envelope(7, 0, "no room")).error() == make_error_code(errc::queue_full));
+            expect(handle.push_with_policy(Envelope(7, 0, "dropped"), PushPriority::low,
+                                           PushPolicy::drop_if_full).ok());
             expect(handle.push_with_policy(Envelope(7, 0, "refused"), PushPriority::low,
-                                           PushPolicy::return_error_if_full) ==
-                   make_error_code(errc::queue_full));
+                                           PushPolicy::return_error_if_full)
+                       .error() == make_error_code(errc::queue_full));
             // The queue is full right now, so this must wait until the writer (same thread,
             // running while we are suspended) has made room.
             const std::error_code ec = co_await handle.push(Envelope(7, 0, "waited"));
@@ -194,7 +196,7 @@ TEST_CASE("pushes arrive from another connection and from a thread that is not a
     }
     std::error_code from_thread;
     std::thread plain([handle, &from_thread]() mutable {
-      from_thread = handle.try_push(Envelope(12, 0, "from a plain thread"), PushPriority::high);
+      from_thread = handle.try_push(Envelope(12, 0, "from a plain thread"), PushPriority::high).error();
     });
     plain.join();
     REQUIRE_FALSE(from_thread);
@@ -228,7 +230,7 @@ TEST_CASE("pushing to a connection that has ended fails fast", "[integration][pu
       handle = kept;
     }
     CHECK(handle.is_closed());
-    CHECK(handle.try_push(Envelope(7, 0, "late")) == make_error_code(errc::connection_closed));
+    CHECK(handle.try_push(Envelope(7, 0, "late")).error() == make_error_code(errc::connection_closed));
     const auto t0 = std::chrono::steady_clock::now();
     const std::error_code ec = co_await handle.push(Envelope(7, 0, "late"));
     CHECK(ec == make_error_code(errc::connection_closed));
@@ -242,7 +244,7 @@ TEST_CASE("frames already queued when shutdown starts are written before the clo
   auto app = WireframeApp<>()
                  .route(1, [&](Envelope&, ConnectionContext& ctx) -> asio::awaitable<Resp> {
                    auto handle = ctx.push_handle<Envelope>();
-                   for (int i = 0; i < 5; ++i) expect(!handle.try_push(Envelope(7, 0, fmt::format("p{}", i))));
+                   for (int i = 0; i < 5; ++i) expect(handle.try_push(Envelope(7, 0, fmt::format("p{}", i))).ok());
                    queued = true;
                    co_await sleep_for(100ms);  // stop() arrives while the pushes wait behind us
                    co_return Resp{};
@@ -357,7 +359,7 @@ TEST_CASE("the push rate limit holds for try_push and paces push", "[integration
             auto handle = ctx.push_handle<Envelope>();
             int ok = 0;
             for (int i = 0; i < 50; ++i) {
-              const std::error_code ec = handle.try_push(Envelope(7, 0, "burst"));
+              const std::error_code ec = handle.try_push(Envelope(7, 0, "burst")).error();
               if (!ec) ++ok;
               else expect(ec == make_error_code(errc::rate_limited));
             }
@@ -402,7 +404,8 @@ TEST_CASE("the push rate limit holds for try_push and paces push", "[integration
   }, 20s);
 }
 
-TEST_CASE("refused and lost pushes go to the dead letter queue", "[integration][push][dlq]") {
+TEST_CASE("drop_to_dlq and ended connections fill the dead letter queue, try_push never does",
+          "[integration][push][dlq]") {
   asio::io_context dlq_io;
   auto dlq = std::make_shared<DeadLetterQueue<Envelope>>(dlq_io.get_executor(), 3);
   std::mutex mutex;
@@ -410,7 +413,13 @@ TEST_CASE("refused and lost pushes go to the dead letter queue", "[integration][
   auto app = WireframeApp<>()
                  .route(1, [&](Envelope&, ConnectionContext& ctx) -> asio::awaitable<Resp> {
                    auto handle = ctx.push_handle<Envelope>();
-                   for (int i = 0; i < 5; ++i) (void)handle.try_push(Envelope(7, 0, fmt::format("f{}", i)));
+                   for (int i = 0; i < 5; ++i) {
+                     expect(handle.push_with_policy(Envelope(7, 0, fmt::format("f{}", i)),
+                                                    PushPriority::low, PushPolicy::drop_to_dlq)
+                                .ok());  // a full queue counts as success: the DLQ has it
+                   }
+                   PushResult<Envelope> refused = handle.try_push(Envelope(7, 0, "kept"));
+                   expect(refused.error() == errc::queue_full && refused.has_frame());
                    std::lock_guard lock(mutex);
                    kept = handle;
                    co_return Resp{};
@@ -429,24 +438,35 @@ TEST_CASE("refused and lost pushes go to the dead letter queue", "[integration][
     }
     CO_REQUIRE(eventually_async([&] { return fx.server().connection_count() == 0; }));
   });
-  std::vector<std::pair<std::string, std::error_code>> letters;
-  while (auto letter = dlq->try_receive()) {
-    letters.emplace_back(std::string(letter->frame.payload_text()), letter->reason);
-    CHECK(letter->connection == 1);
-  }
-  const std::vector<std::pair<std::string, std::error_code>> want{
-      {"f2", make_error_code(errc::queue_full)},
-      {"f3", make_error_code(errc::queue_full)},
-      {"f4", make_error_code(errc::queue_full)}};
-  CHECK(letters == want);
-  // The DLQ holds 3: it is empty again now, so a push to the ended connection lands in it, and
-  // with it full again the next one is counted as lost.
   PushHandle<Envelope> handle;
   {
     std::lock_guard lock(mutex);
     handle = kept;
   }
-  for (int i = 0; i < 4; ++i) CHECK(handle.try_push(Envelope(7, 0, "late")) == make_error_code(errc::connection_closed));
+  std::vector<std::pair<std::string, std::error_code>> letters;
+  while (auto letter = dlq->try_receive()) {
+    letters.emplace_back(std::string(letter->frame.payload_text()), letter->reason);
+    CHECK(letter->connection == handle.connection_id());
+  }
+  const std::vector<std::pair<std::string, std::error_code>> want{
+      {"f2", make_error_code(errc::queue_full)},
+      {"f3", make_error_code(errc::queue_full)},
+      {"f4", make_error_code(errc::queue_full)}};
+  CHECK(letters == want);  // and not "kept": try_push handed it back
+  // The connection has ended. try_push hands the frame back and leaves the DLQ alone...
+  for (int i = 0; i < 4; ++i) {
+    PushResult<Envelope> late = handle.try_push(Envelope(7, 0, "late"));
+    CHECK(late.error() == make_error_code(errc::connection_closed));
+    CHECK(late.has_frame());
+  }
+  CHECK_FALSE(dlq->try_receive());
+  // ...drop_to_dlq fills the (empty again) DLQ, and what no longer fits is counted as lost.
+  for (int i = 0; i < 4; ++i) {
+    PushResult<Envelope> late = handle.push_with_policy(Envelope(7, 0, "late"), PushPriority::low,
+                                                        PushPolicy::drop_to_dlq);
+    CHECK(late.error() == make_error_code(errc::connection_closed));
+    CHECK_FALSE(late.has_frame());
+  }
   int closed_letters = 0;
   while (auto letter = dlq->try_receive()) {
     CHECK(letter->reason == make_error_code(errc::connection_closed));
@@ -463,8 +483,8 @@ TEST_CASE("with high, low and responses all ready, each gets its turn", "[integr
                  .route(1, [](Envelope&, ConnectionContext& ctx) -> asio::awaitable<Resp> {
                    auto handle = ctx.push_handle<Envelope>();
                    for (int i = 0; i < 4; ++i) {
-                     expect(!handle.try_push(Envelope(7, 0, fmt::format("H{}", i)), PushPriority::high));
-                     expect(!handle.try_push(Envelope(7, 0, fmt::format("L{}", i)), PushPriority::low));
+                     expect(handle.try_push(Envelope(7, 0, fmt::format("H{}", i)), PushPriority::high).ok());
+                     expect(handle.try_push(Envelope(7, 0, fmt::format("L{}", i)), PushPriority::low).ok());
                    }
                    std::vector<Envelope> replies;
                    for (int i = 0; i < 4; ++i) replies.emplace_back(1, 0, fmt::format("R{}", i));
@@ -486,5 +506,164 @@ TEST_CASE("with high, low and responses all ready, each gets its turn", "[integr
     CHECK(server_side_failures.exchange(0) == 0);
     // n = 2: two high, then the response's turn, then low (the high streak is still 2), ...
     CHECK(got == names({"H0", "H1", "R0", "L0", "H2", "R1", "H3", "L1", "R2", "L2", "L3", "R3"}));
+  });
+}
+
+TEST_CASE("try_push hands a refused frame back and the caller retries it", "[integration][push]") {
+  asio::io_context dlq_io;
+  auto dlq = std::make_shared<DeadLetterQueue<Envelope>>(dlq_io.get_executor(), 8);
+  auto app = WireframeApp<>()
+                 .route(1, [](Envelope&, ConnectionContext& ctx) -> asio::awaitable<Resp> {
+                   auto handle = ctx.push_handle<Envelope>();
+                   for (int i = 0; i < 2; ++i) expect(handle.try_push(Envelope(7, 0, fmt::format("q{}", i))).ok());
+                   PushResult<Envelope> refused = handle.try_push(Envelope(7, 0, "q2"));
+                   expect(refused.error() == errc::queue_full);
+                   std::optional<Envelope> frame = refused.take_frame();
+                   expect(frame && frame->payload_text() == "q2" && !refused.has_frame());
+                   if (!frame) co_return Resp{};
+                   // The same frame, now with back-pressure: the writer (this thread) makes room.
+                   const std::error_code ec = co_await handle.push(std::move(*frame));
+                   expect(!ec);
+                   co_return Resp{};
+                 })
+                 .push_queue_capacity(2, 2)
+                 .with_dead_letter_queue(dlq)
+                 .build();
+  ServerFixture fx(app);
+  run_async([&]() -> asio::awaitable<void> {
+    WireframeClient<> client(co_await asio::this_coro::executor);
+    CO_REQUIRE_OK(client.connect(fx.endpoint()));
+    CO_REQUIRE_OK(client.send(Envelope(1, 1, "")));
+    auto texts = co_await receive_texts(client, 3);
+    CHECK(texts == names({"q0", "q1", "q2"}));
+  });
+  CHECK_FALSE(dlq->try_receive());  // nothing was dead-lettered
+}
+
+namespace {
+
+// A connection's push queues without a connection: capacity 1 each, nobody draining them but
+// the test. `bell` stands in for the writer's doorbell (declared first, so it outlives them).
+struct BareQueues {
+  explicit BareQueues(PushRateLimit limit = {})
+      : dlq(std::make_shared<DeadLetterQueue<Envelope>>(io.get_executor(), 16)),
+        queues(std::make_shared<detail::PushQueues<Envelope>>(bell, 42, 1, 1, limit, dlq)),
+        handle(queues) {}
+
+  std::vector<std::error_code> letters() {
+    std::vector<std::error_code> out;
+    while (auto letter = dlq->try_receive()) out.push_back(letter->reason);
+    return out;
+  }
+
+  asio::io_context io;
+  detail::ConcurrentDoorbell bell{io.get_executor()};
+  std::shared_ptr<DeadLetterQueue<Envelope>> dlq;
+  std::shared_ptr<detail::PushQueues<Envelope>> queues;
+  PushHandle<Envelope> handle;
+};
+
+using std::chrono::steady_clock;
+
+bool handed_back(PushResult<Envelope>& r, std::error_code want, std::string_view payload) {
+  auto frame = r.take_frame();
+  return r.error() == want && frame && frame->payload_text() == payload;
+}
+
+}  // namespace
+
+TEST_CASE("what each push call does with a frame it could not queue", "[integration][push][dlq]") {
+  BareQueues q;
+  const auto full = make_error_code(errc::queue_full);
+  const auto closed = make_error_code(errc::connection_closed);
+  REQUIRE(q.handle.try_push(Envelope(7, 0, "first")).ok());
+
+  SECTION("full queue") {
+    auto r1 = q.handle.try_push(Envelope(7, 0, "a"));
+    CHECK(handed_back(r1, full, "a"));
+    auto r2 = q.handle.push_with_policy(Envelope(7, 0, "b"), PushPriority::low, PushPolicy::return_error_if_full);
+    CHECK(handed_back(r2, full, "b"));
+    for (auto policy : {PushPolicy::drop_if_full, PushPolicy::warn_and_drop_if_full}) {
+      auto r = q.handle.push_with_policy(Envelope(7, 0, "c"), PushPriority::low, policy);
+      CHECK(r.ok());
+      CHECK_FALSE(r.has_frame());
+    }
+    CHECK(q.letters().empty());  // none of the above dead-letters
+    auto r3 = q.handle.push_with_policy(Envelope(7, 0, "d"), PushPriority::low, PushPolicy::drop_to_dlq);
+    CHECK(r3.ok());
+    CHECK_FALSE(r3.has_frame());
+    CHECK(q.letters() == std::vector<std::error_code>{full});
+  }
+  SECTION("ended connection") {
+    q.queues->close();
+    auto r1 = q.handle.try_push(Envelope(7, 0, "a"));
+    CHECK(handed_back(r1, closed, "a"));
+    for (auto policy : {PushPolicy::return_error_if_full, PushPolicy::drop_if_full,
+                        PushPolicy::warn_and_drop_if_full}) {
+      auto r = q.handle.push_with_policy(Envelope(7, 0, "b"), PushPriority::low, policy);
+      CHECK(handed_back(r, closed, "b"));  // a closed connection is an error for every policy
+    }
+    CHECK(q.letters().empty());
+    auto r2 = q.handle.push_with_policy(Envelope(7, 0, "c"), PushPriority::low, PushPolicy::drop_to_dlq);
+    CHECK(r2.error() == closed);
+    CHECK_FALSE(r2.has_frame());
+    run_async([&]() -> asio::awaitable<void> {
+      const std::error_code ec = co_await q.handle.push(Envelope(7, 0, "d"));
+      CHECK(ec == closed);
+      auto r3 = co_await q.handle.try_push_for(Envelope(7, 0, "e"), 5s);
+      CHECK(handed_back(r3, closed, "e"));
+    });
+    CHECK(q.letters() == std::vector<std::error_code>{closed, closed});  // drop_to_dlq and push
+  }
+  SECTION("default-constructed handle: nothing to push to, no DLQ to use") {
+    PushHandle<Envelope> none;
+    auto r1 = none.try_push(Envelope(7, 0, "a"));
+    CHECK(handed_back(r1, closed, "a"));
+    auto r2 = none.push_with_policy(Envelope(7, 0, "b"), PushPriority::low, PushPolicy::drop_to_dlq);
+    CHECK(handed_back(r2, closed, "b"));
+  }
+}
+
+TEST_CASE("try_push_for waits for room, but no longer than its timeout", "[integration][push]") {
+  BareQueues q;
+  REQUIRE(q.handle.try_push(Envelope(7, 0, "first")).ok());  // capacity 1: full now
+  run_async([&]() -> asio::awaitable<void> {
+    auto t0 = steady_clock::now();
+    auto timed_out = co_await q.handle.try_push_for(Envelope(7, 0, "a"), 60ms);
+    CHECK(handed_back(timed_out, make_error_code(errc::queue_full), "a"));
+    CHECK(steady_clock::now() - t0 >= 60ms);
+    CHECK(steady_clock::now() - t0 < 2s);
+
+    // The "writer" takes a frame 20 ms from now: the wait ends then, well before its timeout.
+    asio::steady_timer writer(co_await asio::this_coro::executor, 20ms);
+    writer.async_wait([&](const asio::error_code&) { (void)q.queues->try_pop(PushPriority::low); });
+    t0 = steady_clock::now();
+    auto queued = co_await q.handle.try_push_for(Envelope(7, 0, "b"), 5s);
+    CHECK(queued.ok());
+    CHECK(steady_clock::now() - t0 < 2s);
+
+    // The connection ends while it waits: it returns at once, frame in hand.
+    asio::steady_timer closer(co_await asio::this_coro::executor, 20ms);
+    closer.async_wait([&](const asio::error_code&) { q.queues->close(); });
+    t0 = steady_clock::now();
+    auto closed = co_await q.handle.try_push_for(Envelope(7, 0, "c"), 5s);
+    CHECK(handed_back(closed, make_error_code(errc::connection_closed), "c"));
+    CHECK(steady_clock::now() - t0 < 2s);
+  });
+  CHECK(q.letters().empty());
+}
+
+TEST_CASE("try_push_for waits for a rate-limit token, but no longer than its timeout",
+          "[integration][push][rate]") {
+  BareQueues q(PushRateLimit{5, 1});  // a token every 200 ms, none banked
+  REQUIRE(q.handle.try_push(Envelope(7, 0, "first"), PushPriority::high).ok());
+  run_async([&]() -> asio::awaitable<void> {
+    auto t0 = steady_clock::now();
+    auto limited = co_await q.handle.try_push_for(Envelope(7, 0, "a"), 30ms);
+    CHECK(handed_back(limited, make_error_code(errc::rate_limited), "a"));
+    CHECK(steady_clock::now() - t0 >= 30ms);
+    CHECK(steady_clock::now() - t0 < 2s);
+    auto paced = co_await q.handle.try_push_for(Envelope(7, 0, "b"), 5s);  // the token comes
+    CHECK(paced.ok());
   });
 }

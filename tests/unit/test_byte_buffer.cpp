@@ -236,3 +236,109 @@ TEST_CASE("moving transfers content and leaves the source empty and usable") {
     CHECK(text(src.readable()) == "reuse");
   }
 }
+
+// --- above the pool's sizes: LargeBlock storage, grown in place ------------------------------
+
+TEST_CASE("a buffer growing to megabytes keeps its bytes across every growth step") {
+  // The read buffer's default cap: max frame length + prefix + read chunk.
+  ByteBuffer buf(8 * 1024 * 1024 + 4 + 16 * 1024);
+  const std::string chunk = counting(16 * 1024 + 7);  // odd size: never aligned with a step
+  std::size_t written = 0;
+  std::size_t consumed = 0;
+  while (buf.size() + chunk.size() <= 8 * 1024 * 1024) {
+    write(buf, chunk);
+    written += chunk.size();
+    if (written % (10 * chunk.size()) == 0) {  // bytes consumed at the front: growth compacts
+      buf.consume(chunk.size());
+      consumed += chunk.size();
+    }
+  }
+  CHECK(buf.capacity() > wireframe::detail::BlockPool::max_block);
+  CHECK(buf.capacity() <= buf.max_capacity());
+  CHECK(buf.size() == written - consumed);
+  const auto bytes = buf.readable();
+  bool intact = true;
+  for (std::size_t i = 0; i < bytes.size(); i += 4093) {
+    intact = intact && static_cast<char>(bytes[i]) == chunk[(consumed + i) % chunk.size()];
+  }
+  CHECK(intact);
+  CHECK(text(bytes.last(chunk.size())) == chunk);
+}
+
+TEST_CASE("a buffer reaches its cap exactly above the pool's sizes too") {
+  const std::size_t cap = 3 * 1024 * 1024 + 123;
+  const std::size_t first = 300 * 1024;  // already above the pool's sizes
+  wireframe::detail::trim_page_cache();  // no warm pages: capacities as computed
+  ByteBuffer buf(cap);
+  write(buf, counting(first));
+  REQUIRE(buf.capacity() < cap);
+  REQUIRE(buf.prepare(cap - first).size() == cap - first);
+  CHECK(buf.capacity() == cap);
+  CHECK(text(buf.readable()) == counting(first));
+  CHECK(buf.prepare(cap - first + 1).empty());
+}
+
+TEST_CASE("a large buffer released goes back to pooled sizes") {
+  ByteBuffer buf;
+  write(buf, counting(1024 * 1024));
+  CHECK(buf.capacity() >= 1024 * 1024);
+  buf.release();
+  CHECK(buf.capacity() == 0);
+  write(buf, "small");
+  CHECK(buf.capacity() == 256);
+  CHECK(text(buf.readable()) == "small");
+}
+
+TEST_CASE("memory that cannot be had is an empty span, and the content is kept") {
+  const std::size_t impossible = std::size_t{1} << 60;  // beyond any address space
+  ByteBuffer buf;
+  SECTION("from a pooled block") {
+    write(buf, "abc");
+    const std::size_t capacity = buf.capacity();
+    CHECK(buf.prepare(impossible).empty());
+    CHECK(buf.capacity() == capacity);
+    CHECK(text(buf.readable()) == "abc");
+  }
+  SECTION("from a large block") {
+    write(buf, counting(600 * 1024));
+    buf.consume(100);
+    const std::size_t capacity = buf.capacity();
+    CHECK(buf.prepare(impossible).empty());
+    CHECK(buf.capacity() == capacity);
+    CHECK(text(buf.readable()) == counting(600 * 1024).substr(100));
+    write(buf, "more");  // still usable
+    CHECK(buf.size() == 600 * 1024 - 100 + 4);
+  }
+}
+
+TEST_CASE("moving a large buffer moves its storage") {
+  ByteBuffer src;
+  write(src, counting(512 * 1024 + 1));
+  const std::byte* data = src.readable().data();
+  ByteBuffer dst(std::move(src));
+  CHECK(dst.readable().data() == data);
+  CHECK(text(dst.readable()) == counting(512 * 1024 + 1));
+  CHECK(src.capacity() == 0);  // NOLINT(bugprone-use-after-move)
+  ByteBuffer again;
+  write(again, "x");
+  again = std::move(dst);
+  CHECK(again.readable().data() == data);
+  write(src, "reuse");  // NOLINT(bugprone-use-after-move)
+  CHECK(text(src.readable()) == "reuse");
+}
+
+TEST_CASE("above the pool's sizes a jump gets what it needs, steady growth still doubles") {
+  wireframe::detail::trim_page_cache();  // no warm pages: capacities as computed
+  ByteBuffer buf;
+  REQUIRE(buf.prepare(1024 * 1024 + 12).size() == 1024 * 1024 + 12);
+  CHECK(buf.capacity() == 1024 * 1024 + 12);  // not 2 MiB
+  buf.commit(1024 * 1024 + 12);
+  REQUIRE(buf.prepare(100).size() == 100);
+  CHECK(buf.capacity() == 2 * (1024 * 1024 + 12));  // amortised from there on
+
+  ByteBuffer small;
+  write(small, counting(200 * 1024));
+  CHECK(small.capacity() == 256 * 1024);  // pooled sizes: powers of two, as before
+  write(small, counting(100 * 1024));
+  CHECK(small.capacity() == 512 * 1024);
+}

@@ -29,7 +29,7 @@ TEST_CASE("no timeout on: nothing ever expires", "[unit][timeouts]") {
   CHECK_FALSE(t.expired(t0 + 24h));
 }
 
-TEST_CASE("read timeout counts from a frame's first byte; trickling bytes do not extend it",
+TEST_CASE("read timeout counts from a frame's first byte, trickling bytes do not extend it",
           "[unit][timeouts]") {
   auto t = make(1000ms, 0ms, 0ms, 0ms);
   CHECK_FALSE(t.expired(t0 + 10s));  // nothing buffered: an idle connection is not slow
@@ -59,7 +59,7 @@ TEST_CASE("the read clock stops while the connection itself stops reading", "[un
   CHECK(t.expired(t0 + 6s) == errc::read_timed_out);
 }
 
-TEST_CASE("write timeout: no progress for that long; steady progress keeps it away",
+TEST_CASE("write timeout: no progress for that long, steady progress keeps it away",
           "[unit][timeouts]") {
   auto t = make(0ms, 500ms, 0ms, 0ms);
   t.write_started(t0);

@@ -442,3 +442,104 @@ TEST_CASE("a retained buffer is never taken beyond the byte budget") {
   CHECK(r.retained_bytes() == 800);
   CHECK(r.buffered_bytes() <= l.max_buffered_bytes);
 }
+
+// --- real memory: large buffers grow in place (detail::LargeBlock) ----------------------------
+
+TEST_CASE("a message without a declared total grows to megabytes with the same steps and bytes") {
+  ReassemblyLimits l;
+  l.max_message_size = 4 * 1024 * 1024;
+  l.max_buffered_bytes = 4 * 1024 * 1024;
+  LfR r(l);
+  constexpr std::size_t frag = LenFlag32K::max_payload_limit;
+  // Geometric growth from twice the first fragment, capped at max_message_size, as always.
+  // (Warm pages cached by the thread could let a step come early: none here.)
+  wireframe::detail::trim_page_cache();
+  std::vector<std::size_t> capacities;
+  std::size_t sent = 0;
+  while (sent + frag < l.max_message_size) {
+    REQUIRE(r.feed(lf(false, sent, frag), t0).status == ReassemblyStatus::need_more);
+    sent += frag;
+    if (capacities.empty() || capacities.back() != r.buffered_bytes()) capacities.push_back(r.buffered_bytes());
+    REQUIRE(r.buffered_bytes() <= l.max_buffered_bytes);
+  }
+  const std::size_t rest = l.max_message_size - sent;  // less than a fragment: up to the limit
+  REQUIRE(r.feed(lf(false, sent, rest - 1), t0).status == ReassemblyStatus::need_more);
+  capacities.push_back(r.buffered_bytes());
+  const std::vector<std::size_t> expected = {2 * frag,  4 * frag,  8 * frag,   16 * frag,
+                                             32 * frag, 64 * frag, 128 * frag, l.max_message_size};
+  CHECK(capacities == expected);
+  const auto res = r.feed(lf(true, l.max_message_size - 1, 1), t0);
+  REQUIRE(res.status == ReassemblyStatus::complete);
+  CHECK(is_pattern(res.message, l.max_message_size));
+  CHECK(r.buffered_bytes() == 0);
+  // Too large by one byte: refused, as before.
+  REQUIRE(r.feed(lf(false, 0, frag), t0).status == ReassemblyStatus::need_more);
+  sent = frag;
+  ReassemblyResult last;
+  while ((last = r.feed(lf(false, sent, frag), t0)).status == ReassemblyStatus::need_more) sent += frag;
+  require_error(last, fragment_errc::message_too_large, std::nullopt);
+  CHECK(r.buffered_bytes() == 0);
+}
+
+TEST_CASE("a large declared total is reserved exactly and filled in place") {
+  constexpr std::size_t total = 3 * 1024 * 1024 + 17;
+  ReassemblyLimits l;
+  l.max_message_size = 4 * 1024 * 1024;
+  l.max_buffered_bytes = 4 * 1024 * 1024;
+  MuxR r(l);
+  constexpr std::size_t frag = 100 * 1000;
+  REQUIRE(r.feed(mux(1, 0, false, 0, frag, total), t0).status == ReassemblyStatus::need_more);
+  CHECK(r.buffered_bytes() == total);
+  std::size_t sent = frag;
+  std::uint32_t seq = 1;
+  ReassemblyResult res;
+  while (sent < total) {
+    const std::size_t n = std::min(frag, total - sent);
+    res = r.feed(mux(1, seq++, sent + n == total, sent, n), t0);
+    sent += n;
+    if (sent < total) REQUIRE(res.status == ReassemblyStatus::need_more);
+    CHECK(r.buffered_bytes() <= total);
+  }
+  REQUIRE(res.status == ReassemblyStatus::complete);
+  CHECK(is_pattern(res.message, total));
+}
+
+TEST_CASE("a large retained buffer serves the next message without a new allocation") {
+  constexpr std::size_t total = 2 * 1024 * 1024;
+  ReassemblyLimits l;
+  l.max_message_size = 4 * 1024 * 1024;
+  l.max_buffered_bytes = 4 * 1024 * 1024;
+  l.retained_buffer_bytes = 4 * 1024 * 1024;
+  MuxR r(l);
+  REQUIRE(r.feed(mux(1, 0, false, 0, total / 2, total), t0).status == ReassemblyStatus::need_more);
+  auto done = r.feed(mux(1, 1, true, total / 2, total / 2), t0);
+  REQUIRE(done.status == ReassemblyStatus::complete);
+  const std::byte* storage = done.message.data();
+  r.release();
+  CHECK(r.retained_bytes() == total);
+  REQUIRE(r.feed(mux(2, 0, false, 0, 1000, total - 10), t0).status == ReassemblyStatus::need_more);
+  CHECK(r.retained_bytes() == 0);
+  CHECK(r.buffered_bytes() == total);
+  done = r.feed(mux(2, 1, true, 1000, total - 1010), t0);
+  REQUIRE(done.status == ReassemblyStatus::complete);
+  CHECK(done.message.data() == storage);  // the same pages
+  CHECK(is_pattern(done.message, total - 10));
+}
+
+TEST_CASE("memory that cannot be had is reported as buffer_limit, and nothing is held") {
+  ReassemblyLimits l;
+  l.max_message_size = std::size_t{1} << 61;  // limits that allow more than any address space
+  l.max_buffered_bytes = std::size_t{1} << 61;
+  MuxR r(l);
+  const auto res = r.feed(mux(1, 0, false, 0, 10, std::uint64_t{1} << 60), t0);
+  require_error(res, fragment_errc::buffer_limit, 1u);
+  CHECK(res.dropped_bytes == 10);
+  CHECK(r.buffered_bytes() == 0);
+  CHECK(r.partials() == 0);
+  CHECK(r.feed(mux(1, 1, true, 10, 10), t0).status == ReassemblyStatus::skipped);
+  // the connection carries on
+  REQUIRE(r.feed(mux(2, 0, false, 0, 10, 20), t0).status == ReassemblyStatus::need_more);
+  const auto done = r.feed(mux(2, 1, true, 10, 10), t0);
+  REQUIRE(done.status == ReassemblyStatus::complete);
+  CHECK(is_pattern(done.message, 20));
+}

@@ -31,7 +31,7 @@ TEST_CASE("the registry finds live sessions and hands out working handles", "[re
   auto h = registry.find(2);
   REQUIRE(h);
   CHECK(h->connection_id() == 2);
-  CHECK_FALSE(h->try_push(Envelope(5, 0, "x")));
+  CHECK(h->try_push(Envelope(5, 0, "x")).ok());
   CHECK(q2->try_pop(PushPriority::low).has_value());
   CHECK_FALSE(registry.find(3));
 }
@@ -60,7 +60,7 @@ TEST_CASE("a connection that is shutting down is not found, handles held or not"
   q->close();  // what the actor does when shutdown starts
   CHECK_FALSE(registry.find(9));
   CHECK(registry.size() == 0);
-  CHECK(held->try_push(Envelope(5, 0, "late")) == make_error_code(errc::connection_closed));
+  CHECK(held->try_push(Envelope(5, 0, "late")).error() == make_error_code(errc::connection_closed));
 }
 
 TEST_CASE("a million connects and disconnects leave nothing behind", "[registry]") {

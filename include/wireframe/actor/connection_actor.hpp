@@ -241,16 +241,30 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
   // sending side (after its last frame) and now reads and discards until the peer closes too,
   // for at most linger_timeout (nginx's lingering close).
   bool should_linger() const {
-    if (closing_ || peer_eof_ || !writer_finished_ || app_->settings.linger_timeout.count() <= 0) return false;
+    return !closing_ && !peer_eof_ && writer_finished_ && app_->settings.linger_timeout.count() > 0;
+  }
+
+  bool input_pending() const {
     asio::error_code ec;
     return !rbuf_.empty() || !requests_.empty() || socket_.available(ec) > 0;
   }
 
+  // A peer with input pending (or that sends within a short grace, a round trip or so: one
+  // caught between two writes) is still sending: read and discard until it closes, for at most
+  // linger_timeout. A quiet peer's connection closes at once.
   asio::awaitable<void> linger() {
     using namespace asio::experimental::awaitable_operators;
+    if (!input_pending()) {
+      timer_.expires_after(std::min<std::chrono::milliseconds>(linger_grace, app_->settings.linger_timeout));
+      const auto first = co_await (socket_.async_wait(asio::socket_base::wait_read, detail::use_nothrow) ||
+                                   timer_.async_wait(detail::use_nothrow));
+      if (first.index() != 0) co_return;                  // the grace passed: a quiet peer
+      if (std::get<0>(std::get<0>(first))) co_return;     // the socket failed
+    }
     timer_.expires_after(app_->settings.linger_timeout);
     (void)co_await (discard_input() || timer_.async_wait(detail::use_nothrow));
   }
+  static constexpr std::chrono::milliseconds linger_grace{50};
 
   asio::awaitable<void> discard_input() {
     std::array<std::byte, 4096> sink;  // in this coroutine's frame: only while lingering
@@ -658,7 +672,7 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
         const std::error_code ec = co_await write_batch();
         wbuf_.clear();
         release_borrowed();
-        if (frag_) frag_->written();
+        if (frag_) frag_written();
         publish_outbound_bytes();
         const bool lane_was_big = lane_was_big_;
         lane_was_big_ = large_response_in_lane();
@@ -875,6 +889,15 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
   }
 
   // --- packet recycling ----------------------------------------------------------------------
+
+  // The batch is out: the fragment lanes' slices are free, and the messages whose last
+  // fragments it carried come back for recycling.
+  void frag_written() {
+    frag_->written();
+    for (Lane lane : {Lane::high, Lane::low, Lane::response}) {
+      if (auto done = frag_->reclaim(lane)) recycle(std::move(*done));
+    }
+  }
 
   void release_borrowed() {
     if (!borrowed_) return;

@@ -3,6 +3,12 @@
 // buffer of every actor are one of these. Unlike std::vector<std::byte> it grows without
 // zero-filling (a read or an encode overwrites the bytes anyway) and it has a hard cap, so no
 // peer can make it grow beyond the configured limit.
+//
+// Storage: up to BlockPool::max_block (256 KiB) a pooled block, as busy connections reuse them
+// without allocating; above it a LargeBlock, which grows in place (mremap on Linux) instead of
+// into a fresh allocation, so a buffer growing towards its cap (the read buffer: max frame
+// length + overhead + read chunk, 8 MiB by default) never holds its old and new storage at
+// once. Leaving the pool for a LargeBlock copies the content once: at most 256 KiB.
 
 #include <cstddef>
 #include <cstring>
@@ -11,6 +17,7 @@
 #include <utility>
 
 #include "wireframe/buffer/block_pool.hpp"
+#include "wireframe/buffer/large_block.hpp"
 
 namespace wireframe {
 
@@ -18,6 +25,9 @@ namespace wireframe {
 constexpr std::size_t saturating_add(std::size_t a, std::size_t b) noexcept {
   return a > static_cast<std::size_t>(-1) - b ? static_cast<std::size_t>(-1) : a + b;
 }
+
+// Pooled sizes end where LargeBlock's pages begin: no size class falls between the two.
+static_assert(detail::LargeBlock::mmap_threshold == detail::BlockPool::max_block);
 
 class ByteBuffer {
  public:
@@ -27,7 +37,9 @@ class ByteBuffer {
   ByteBuffer(ByteBuffer&& other) noexcept { *this = std::move(other); }
   ByteBuffer& operator=(ByteBuffer&& other) noexcept {
     release();
-    data_ = std::move(other.data_);
+    data_ = std::exchange(other.data_, nullptr);
+    block_ = std::move(other.block_);
+    large_ = std::move(other.large_);
     capacity_ = std::exchange(other.capacity_, 0);
     begin_ = std::exchange(other.begin_, 0);
     end_ = std::exchange(other.end_, 0);
@@ -37,7 +49,7 @@ class ByteBuffer {
 
   // Readable bytes: committed and not yet consumed.
   [[nodiscard]] std::span<const std::byte> readable() const noexcept {
-    return {data_.get() + begin_, end_ - begin_};
+    return {data_ + begin_, end_ - begin_};
   }
   [[nodiscard]] std::size_t size() const noexcept { return end_ - begin_; }
   [[nodiscard]] bool empty() const noexcept { return begin_ == end_; }
@@ -45,12 +57,14 @@ class ByteBuffer {
   [[nodiscard]] std::size_t max_capacity() const noexcept { return max_capacity_; }
 
   // Writable space of at least `n` bytes after the readable ones. Returns an empty span when
-  // that would exceed max_capacity(): the caller reports an error instead of growing.
+  // that would exceed max_capacity(), or when memory for a capacity above 256 KiB cannot be had:
+  // the caller reports an error instead of growing. (A pooled size that cannot be allocated
+  // throws std::bad_alloc.)
   [[nodiscard]] std::span<std::byte> prepare(std::size_t n) {
     if (capacity_ - end_ < n) {
       if (!make_room(n)) return {};
     }
-    return {data_.get() + end_, n};
+    return {data_ + end_, n};
   }
 
   // Marks `n` bytes of the last prepare() as readable.
@@ -76,10 +90,12 @@ class ByteBuffer {
   ~ByteBuffer() { release(); }
 
   // Lets go of the storage (an idle connection should not pin a buffer): back to the thread's
-  // BlockPool when it is a pooled size, so that taking one again costs no allocation.
+  // BlockPool when it is a pooled size, so that taking one again costs no allocation; a large
+  // one to the thread's PageCache (up to 4 MiB of warm pages, large_block.hpp) or the kernel.
   void release() noexcept {
-    if (auto* pool = detail::BlockPool::local()) pool->give(std::move(data_), capacity_);
-    data_.reset();
+    give_block();
+    large_.release();
+    data_ = nullptr;
     capacity_ = begin_ = end_ = 0;
   }
 
@@ -88,27 +104,84 @@ class ByteBuffer {
     const std::size_t live = end_ - begin_;
     if (live > max_capacity_ || n > max_capacity_ - live) return false;
     if (capacity_ - live >= n && begin_ > 0) {  // enough room once the live bytes move to the front
-      std::memmove(data_.get(), data_.get() + begin_, live);
-      begin_ = 0;
-      end_ = live;
+      to_front();
       return true;
     }
+    // Here live + n > capacity_: the buffer grows (never shrinks, until release()).
+    const std::size_t cap = grown_capacity(live + n);
+    return cap > detail::BlockPool::max_block ? grow_large(cap) : grow_pooled(cap);
+  }
+
+  // Doubling from the current capacity (256 bytes at first) until `needed` fits, capped: pooled
+  // sizes stay powers of two. Above them, twice the current capacity (amortised growth) or
+  // exactly what a larger jump needs, not the power of two above it: 1 MiB gets 1 MiB, not 2.
+  [[nodiscard]] std::size_t grown_capacity(std::size_t needed) const noexcept {
     std::size_t cap = capacity_ == 0 ? 256 : capacity_;
-    while (cap < live + n) cap = cap > max_capacity_ / 2 ? max_capacity_ : cap * 2;
+    while (cap < needed) cap = cap > max_capacity_ / 2 ? max_capacity_ : cap * 2;
     if (cap > max_capacity_) cap = max_capacity_;
+    if (cap <= detail::BlockPool::max_block) return cap;
+    const std::size_t twice = capacity_ > max_capacity_ / 2 ? max_capacity_ : 2 * capacity_;
+    return needed > twice ? needed : twice;
+  }
+
+  // A pooled size (<= 256 KiB): a block from the pool or the heap, the live bytes copied over.
+  bool grow_pooled(std::size_t cap) {
     auto* pool = detail::BlockPool::local();
     std::unique_ptr<std::byte[]> fresh = pool ? pool->take(cap) : nullptr;
     if (!fresh) fresh = std::make_unique_for_overwrite<std::byte[]>(cap);
-    if (live != 0) std::memcpy(fresh.get(), data_.get() + begin_, live);
-    if (pool) pool->give(std::move(data_), capacity_);
-    data_ = std::move(fresh);
+    const std::size_t live = end_ - begin_;
+    if (live != 0) std::memcpy(fresh.get(), data_ + begin_, live);
+    give_block();
+    block_ = std::move(fresh);
+    data_ = block_.get();
     capacity_ = cap;
     begin_ = 0;
     end_ = live;
     return true;
   }
 
-  std::unique_ptr<std::byte[]> data_;
+  // Above the pool's sizes. Already large: grown in place (no copy, one resident copy), then
+  // the live bytes move to the front. Still pooled: the only copy, of at most 256 KiB, into a
+  // new LargeBlock (which may be warm pages the thread had cached, and then larger than `cap`).
+  bool grow_large(std::size_t cap) noexcept {
+    if (large_.capacity() != 0) {
+      if (!large_.grow(cap, end_)) return false;
+      data_ = large_.data();
+      capacity_ = cap;
+      to_front();
+      return true;
+    }
+    detail::LargeBlock fresh;
+    if (!fresh.allocate(cap, max_capacity_)) return false;  // warm cached pages: up to the cap
+    const std::size_t live = end_ - begin_;
+    if (live != 0) std::memcpy(fresh.data(), data_ + begin_, live);
+    give_block();
+    large_ = std::move(fresh);
+    data_ = large_.data();
+    capacity_ = large_.capacity();
+    begin_ = 0;
+    end_ = live;
+    return true;
+  }
+
+  // Moves the live bytes to the start of the storage.
+  void to_front() noexcept {
+    const std::size_t live = end_ - begin_;
+    if (begin_ != 0 && live != 0) std::memmove(data_, data_ + begin_, live);
+    begin_ = 0;
+    end_ = live;
+  }
+
+  // The pooled block back to the thread's pool (or freed); no-op when there is none.
+  void give_block() noexcept {
+    if (!block_) return;
+    if (auto* pool = detail::BlockPool::local()) pool->give(std::move(block_), capacity_);
+    block_.reset();
+  }
+
+  std::byte* data_ = nullptr;          // block_'s or large_'s bytes
+  std::unique_ptr<std::byte[]> block_;  // a pooled size (<= BlockPool::max_block)
+  detail::LargeBlock large_;            // a larger one, grown in place
   std::size_t capacity_ = 0;
   std::size_t begin_ = 0;
   std::size_t end_ = 0;

@@ -99,7 +99,7 @@ class FragmentAdapter final : public detail::FragmentLayer<P> {
     ec = write_fragment(l, out);
     if (ec) l.fragmenter = Fragmenter<Strategy, P>(strategy_);  // abandon the rest of it
     if (!l.fragmenter.done()) return std::nullopt;
-    if (l.borrows_frame && l.in_flight) {  // the batch still borrows its payload: kept until written()
+    if (l.borrows_frame && l.in_flight) {  // the batch still borrows its payload: see reclaim()
       l.retired.emplace(std::move(*l.frame));
       l.frame.reset();
       return std::nullopt;
@@ -146,10 +146,17 @@ class FragmentAdapter final : public detail::FragmentLayer<P> {
     return l.frame ? l.frame->encoded_size() : 0;
   }
 
+  [[nodiscard]] std::optional<P> reclaim(Lane lane) noexcept override {
+    LaneState& l = lanes_[index(lane)];
+    if (!l.retired || l.in_flight) return std::nullopt;
+    std::optional<P> out(std::in_place, std::move(*l.retired));
+    l.retired.reset();
+    return out;
+  }
+
   void written() noexcept override {
     for (auto& l : lanes_) {
-      l.in_flight = false;
-      l.retired.reset();  // its last fragments are out: nothing borrows its payload any more
+      l.in_flight = false;  // a retired frame's payload is free now: reclaim() hands it back
       if (!l.frame && l.encoded.capacity() > retained_lane_buffer_) l.encoded.release();
     }
   }

@@ -73,6 +73,9 @@ class FragmentLayer : public ReassemblyStatsSource {
   }
   // Bytes of the lane's message being split (encoded, not yet all written); 0 when none.
   [[nodiscard]] virtual std::size_t held_bytes(Lane lane) const noexcept = 0;
+  // After written(): a lane's finished frame whose payload the batch borrowed (write_next()
+  // then returned nullopt for it), handed back for recycling.
+  [[nodiscard]] virtual std::optional<P> reclaim(Lane lane) noexcept = 0;
   // The batch built with write()/write_next() was written (or dropped): its slices are free.
   virtual void written() noexcept = 0;
   // Takes the lane's unfinished frame (the connection is closing).

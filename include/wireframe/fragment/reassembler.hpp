@@ -30,6 +30,9 @@
 // at the next feed() or release(); it is not counted in buffered_bytes(). With
 // retained_buffer_bytes > 0 a freed buffer up to that size is kept instead and reused by the
 // next message it can hold, so a stream of large messages allocates (and page-faults) once.
+// Real memory follows buffered_bytes(): a buffer is a detail::LargeBlock (large_block.hpp),
+// which above 256 KiB grows in place (mremap on Linux) instead of copying into a second
+// allocation, so growth never holds the old and the new buffer at once.
 //
 // Single-threaded (one connection's executor), no locks, no exceptions after construction:
 // feed() and expire() report everything as values; an allocation failure is reported as
@@ -39,6 +42,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <new>
 #include <optional>
 #include <span>
@@ -47,6 +51,7 @@
 #include <utility>
 #include <vector>
 
+#include "wireframe/buffer/large_block.hpp"
 #include "wireframe/fragment/fragment_error.hpp"
 #include "wireframe/fragment/fragment_meta.hpp"
 #include "wireframe/fragment/fragment_strategy.hpp"
@@ -143,7 +148,7 @@ class Reassembler {
                                                                : fragment_errc::out_of_order;
       return drop(pi, e, len, meta.is_final, now);
     }
-    const std::size_t size = p.data.size();
+    const std::size_t size = p.size;
     // len <= frame.size() and size <= max_message_size: no overflow below.
     if (p.total && (len > *p.total - size || (meta.is_final && size + len != *p.total))) {
       return drop(pi, fragment_errc::length_mismatch, len, meta.is_final, now);
@@ -152,14 +157,15 @@ class Reassembler {
       return drop(pi, fragment_errc::message_too_large, len, meta.is_final, now);
     }
     if (!grow(p, size + len)) return drop(pi, fragment_errc::buffer_limit, len, meta.is_final, now);
-    p.data.insert(p.data.end(), payload.begin(), payload.end());  // capacity suffices: no throw
+    append(p, payload);
     ++p.next_sequence;
     if (!meta.is_final) return {ReassemblyStatus::need_more, {}, id, {}, 0};
 
     buffered_ -= p.data.capacity();
-    delivered_ = std::move(p.data);
+    const std::span<const std::byte> message(p.data.data(), p.size);
+    delivered_ = std::move(p.data);  // the bytes stay where they are
     erase_partial(pi);
-    return {ReassemblyStatus::complete, std::span<const std::byte>(delivered_), id, {}, 0};
+    return {ReassemblyStatus::complete, message, id, {}, 0};
   }
 
   // Drops every message whose reassembly_timeout has passed at `now` and calls
@@ -176,7 +182,7 @@ class Reassembler {
     for (std::size_t i = partials_.size(); i-- > 0;) {
       if (deadline(partials_[i].started) > now) continue;
       const ReassemblyResult r{ReassemblyStatus::error, {}, partials_[i].id,
-                               fragment_errc::reassembly_timeout, partials_[i].data.size()};
+                               fragment_errc::reassembly_timeout, partials_[i].size};
       // Its late fragments are skipped (for one more timeout), like those of any dropped
       // message: without ids (LenFlag32K) they would otherwise pass for a new message.
       add_discard(partials_[i].key, now);
@@ -209,14 +215,13 @@ class Reassembler {
   void release() noexcept {
     const std::size_t cap = delivered_.capacity();
     if (cap != 0 && cap <= limits_.retained_buffer_bytes && cap > spare_.capacity()) {
-      delivered_.clear();
-      spare_.swap(delivered_);
+      spare_ = std::move(delivered_);  // frees the smaller spare
     }
-    std::vector<std::byte>().swap(delivered_);
+    delivered_.release();
   }
 
   // Frees the retained buffer (see ReassemblyLimits::retained_buffer_bytes).
-  void trim() noexcept { std::vector<std::byte>().swap(spare_); }
+  void trim() noexcept { spare_.release(); }
   // Capacity of the retained buffer (not part of buffered_bytes()).
   [[nodiscard]] std::size_t retained_bytes() const noexcept { return spare_.capacity(); }
 
@@ -250,7 +255,8 @@ class Reassembler {
     std::uint32_t next_sequence = 0;
     std::optional<std::uint64_t> total{};
     time_point started{};
-    std::vector<std::byte> data{};
+    std::size_t size = 0;      // bytes received so far, at the front of `data`
+    detail::LargeBlock data{};  // capacity() is what buffered_bytes() counts
   };
   // A message dropped with an error whose later fragments are skipped (bounded by max_partials;
   // the oldest is forgotten when full, which only turns its later fragments into missing_first
@@ -319,7 +325,7 @@ class Reassembler {
   ReassemblyResult drop(std::size_t pi, fragment_errc e, std::size_t fragment_len, bool is_final,
                         time_point now) noexcept {
     Partial& p = partials_[pi];
-    const ReassemblyResult r{ReassemblyStatus::error, {}, p.id, e, p.data.size() + fragment_len};
+    const ReassemblyResult r{ReassemblyStatus::error, {}, p.id, e, p.size + fragment_len};
     if (!is_final) add_discard(p.key, now);
     buffered_ -= p.data.capacity();
     erase_partial(pi);
@@ -366,8 +372,8 @@ class Reassembler {
       if (want > budget) want = len;
       if (want > budget) return refuse(fragment_errc::buffer_limit);
     }
-    if (want != 0 && !reserve(p.data, want, budget)) return refuse(fragment_errc::buffer_limit);
-    p.data.insert(p.data.end(), payload.begin(), payload.end());
+    if (want != 0 && !reserve(p, want, budget)) return refuse(fragment_errc::buffer_limit);
+    append(p, payload);
     try {
       partials_.push_back(std::move(p));
     } catch (...) {
@@ -383,29 +389,40 @@ class Reassembler {
     const std::size_t cap = p.data.capacity();
     if (needed <= cap) return true;
     const std::size_t budget = limits_.max_buffered_bytes - (buffered_ - cap);
-    std::size_t want = cap == 0 ? min_initial_capacity : (cap > limits_.max_message_size / 2 ? limits_.max_message_size : 2 * cap);
+    std::size_t want = cap == 0 ? min_initial_capacity : doubled(cap);
     want = std::min(std::max(want, needed), limits_.max_message_size);
     if (want > budget) want = needed;
     if (want > budget) return false;
-    if (!reserve(p.data, want, budget)) return false;
+    if (!reserve(p, want, budget)) return false;
     buffered_ = buffered_ - cap + p.data.capacity();
     return true;
   }
 
-  // Capacity for `n` bytes in `v`, taking the retained buffer when it is large enough and
-  // still within `budget` (the capacity `v` may have), else allocating exactly `n`.
-  bool reserve(std::vector<std::byte>& v, std::size_t n, std::size_t budget) noexcept {
-    if (v.empty() && v.capacity() < n && spare_.capacity() >= n && spare_.capacity() <= budget) {
-      v.swap(spare_);  // reuse: no allocation, no fresh pages
-      std::vector<std::byte>().swap(spare_);
+  // The next geometric step after `cap`, capped at max_message_size.
+  [[nodiscard]] std::size_t doubled(std::size_t cap) const noexcept {
+    return cap > limits_.max_message_size / 2 ? limits_.max_message_size : 2 * cap;
+  }
+
+  // Capacity for `n` bytes in `p`, taking the retained buffer when `p` holds nothing yet and
+  // the spare is large enough and still within `budget` (the capacity `p` may have), else
+  // growing to `n`: in place above 256 KiB (LargeBlock), so that the old and the new buffer are
+  // never both resident and real memory stays within the budget too. A buffer that becomes
+  // pages may take warm ones the thread has cached (instead of faulting in fresh ones) up to the
+  // next growth step within the budget; a declared total gets exactly its size.
+  bool reserve(Partial& p, std::size_t n, std::size_t budget) noexcept {
+    if (p.size == 0 && p.data.capacity() < n && spare_.capacity() >= n && spare_.capacity() <= budget) {
+      p.data = std::move(spare_);  // reuse: no allocation, no fresh pages
       return true;
     }
-    try {
-      v.reserve(n);
-      return true;
-    } catch (...) {
-      return false;
-    }
+    const std::size_t up_to = p.total ? n : std::min(doubled(n), budget);
+    return p.data.grow(n, p.size, up_to);
+  }
+
+  // Appends a fragment's payload; the caller made room (grow/reserve).
+  static void append(Partial& p, std::span<const std::byte> payload) noexcept {
+    if (payload.empty()) return;  // `data` may still be unallocated
+    std::memcpy(p.data.data() + p.size, payload.data(), payload.size());
+    p.size += payload.size();
   }
 
   Strategy strategy_;
@@ -413,8 +430,8 @@ class Reassembler {
   duration timeout_;
   std::vector<Partial> partials_;
   std::vector<Discard> discards_;
-  std::vector<std::byte> delivered_;
-  std::vector<std::byte> spare_;  // a retained buffer, empty (retained_buffer_bytes)
+  detail::LargeBlock delivered_;  // the last completed message's buffer
+  detail::LargeBlock spare_;      // a retained buffer (retained_buffer_bytes)
   std::size_t buffered_ = 0;
 };
 

@@ -1,13 +1,18 @@
 #pragma once
-// DeadLetterQueue<F>: where pushed frames go when wireframe could not queue them (the push queue
-// was full, the rate limit refused them, or the connection had ended, including frames still
-// queued when a connection was closed hard), so they never vanish silently. Optional: give one
-// to WireframeApp::with_dead_letter_queue(). If the DLQ itself is full the frame is counted in
-// lost() instead.
+// DeadLetterQueue<F>: where pushed frames go that were not sent and that no caller got back, so
+// they never vanish silently. Optional: give one to WireframeApp::with_dead_letter_queue(). It
+// receives (push_handle.hpp has the whole rule):
+//   - frames still queued when a connection closed hard (errc::connection_closed);
+//   - a frame a blocking push() finally could not queue: the connection ended (connection_closed);
+//   - frames refused under PushPolicy::drop_to_dlq (queue_full, rate_limited, connection_closed).
+// try_push() and the other policies never put frames here: they hand a refused frame back, or
+// drop it on request. If the DLQ itself is full the frame is counted in lost() instead.
 //
 // Receive with `co_await dlq->receive()` or `dlq->try_receive()` from any thread. (Asio 1.22: a
 // cancelled receive leaves the channel refusing offers until the next receive parks; offers made
-// meanwhile count as lost.)
+// meanwhile count as lost.) Lifetime: every connection of the app, and every PushHandle kept
+// after its connection ended, holds the DLQ; the io_context whose executor it was built with
+// must outlive the DLQ (an Asio channel must not outlive its context).
 
 #include <atomic>
 #include <cstdint>
@@ -24,7 +29,7 @@ namespace wireframe {
 template <class F>
 struct DeadLetter {
   F frame;
-  std::error_code reason;  // errc::queue_full, errc::rate_limited or errc::connection_closed
+  std::error_code reason;  // errc::connection_closed, or (drop_to_dlq) queue_full / rate_limited
   ConnectionId connection = 0;
 };
 

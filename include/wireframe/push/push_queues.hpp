@@ -92,7 +92,9 @@ class PushQueues {
   }
 
   // Producer side: registers `waiter` to be rung when a slot frees (or the queues close).
-  // Returns false when there is room already or the queues are closed: retry at once.
+  // Returns false when there is room already or the queues are closed: retry at once. Only a
+  // weak reference is kept: the waiter's doorbell lives in the producer's coroutine, on the
+  // producer's io_context, and must not be rung (nor kept alive) once that is gone.
   bool wait_for_room(PushPriority priority, const std::shared_ptr<ConcurrentDoorbell>& waiter) {
     std::lock_guard lock(mutex_);
     const bool no_room = ring_for(priority).full() || (paused_.load(std::memory_order_relaxed) && held() != 0);
@@ -120,13 +122,13 @@ class PushQueues {
   // parked in push() are woken. True when it resumed.
   bool resume_if_below_low() {
     if (!paused() || outbound_bytes() > budget_.low) return false;
-    std::vector<std::shared_ptr<ConcurrentDoorbell>> waiters;
+    std::vector<std::weak_ptr<ConcurrentDoorbell>> waiters;
     {
       std::lock_guard lock(mutex_);  // a producer registering a waiter sees the flag and the list together
       paused_.store(false, std::memory_order_relaxed);
       waiters.swap(waiters_);
     }
-    for (auto& w : waiters) w->ring();
+    ring_all(waiters);
     return true;
   }
 
@@ -140,7 +142,7 @@ class PushQueues {
   // again. Waking only one could strand the others if the woken one gave up meanwhile. Waiters
   // exist only under back-pressure, so the wake-ups cost nothing in steady state.
   std::optional<F> try_pop(PushPriority priority) {
-    std::vector<std::shared_ptr<ConcurrentDoorbell>> waiters;
+    std::vector<std::weak_ptr<ConcurrentDoorbell>> waiters;
     std::optional<F> frame;
     {
       std::lock_guard lock(mutex_);
@@ -152,7 +154,7 @@ class PushQueues {
       queued_.fetch_sub(1, std::memory_order_relaxed);
       waiters.swap(waiters_);
     }
-    for (auto& w : waiters) w->ring();  // outside the lock: ringing may post to another thread
+    ring_all(waiters);  // outside the lock: ringing may post to another thread
     return frame;
   }
 
@@ -167,14 +169,14 @@ class PushQueues {
   // queued stay for the writer to drain (graceful shutdown writes them). After this the queues
   // never ring the writer's bell again.
   void close() {
-    std::vector<std::shared_ptr<ConcurrentDoorbell>> waiters;
+    std::vector<std::weak_ptr<ConcurrentDoorbell>> waiters;
     {
       std::lock_guard lock(mutex_);
       closed_ = true;
       bell_ = nullptr;
       waiters.swap(waiters_);
     }
-    for (auto& w : waiters) w->ring();
+    ring_all(waiters);
   }
 
   // Closes and hands back whatever is still queued (the connection is ending: these are lost).
@@ -201,6 +203,13 @@ class PushQueues {
     return p == PushPriority::high ? high_ : low_;
   }
 
+  // Outside the lock: ringing may post to another thread.
+  static void ring_all(const std::vector<std::weak_ptr<ConcurrentDoorbell>>& waiters) {
+    for (const auto& w : waiters) {
+      if (auto bell = w.lock()) bell->ring();
+    }
+  }
+
   // Under mutex_. Bytes the queues and the actor hold.
   [[nodiscard]] std::size_t held() const noexcept {
     return push_bytes_ + actor_bytes_.load(std::memory_order_relaxed);
@@ -212,7 +221,13 @@ class PushQueues {
   bool bytes_allow(std::size_t size) noexcept {
     const std::size_t h = held();
     if (h == 0) return true;
-    if (paused_.load(std::memory_order_relaxed) || h > budget_.hard || size > budget_.hard - h) return false;
+    if (paused_.load(std::memory_order_relaxed)) return false;
+    if (h > budget_.hard || size > budget_.hard - h) {
+      // Past the hard cap: pause, so that a producer that waits for room (wait_for_room) parks
+      // until the writer has brought the bytes down to the low watermark, instead of retrying.
+      paused_.store(true, std::memory_order_relaxed);
+      return false;
+    }
     if (h + size > budget_.high) paused_.store(true, std::memory_order_relaxed);
     return true;
   }
@@ -253,7 +268,7 @@ class PushQueues {
   RingQueue<F> low_;
   // A vector, not a deque: try_pop swaps it out on every pop, and an empty vector (unlike
   // libstdc++'s deque) costs no allocation.
-  std::vector<std::shared_ptr<ConcurrentDoorbell>> waiters_;
+  std::vector<std::weak_ptr<ConcurrentDoorbell>> waiters_;
 };
 
 }  // namespace detail

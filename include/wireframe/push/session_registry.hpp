@@ -3,7 +3,7 @@
 // thread. Give one to WireframeApp::with_session_registry(); every connection of the app then
 // registers itself when it starts and removes itself when it ends.
 //
-//   if (auto handle = registry->find(id)) handle->try_push(frame);
+//   if (auto handle = registry->find(id)) (void)handle->try_push(frame);
 //   registry->broadcast(Envelope(7, 0, "tick"));          // every live session
 //
 // Leak-proof by construction: an entry holds only a weak_ptr to the connection's push queues, so
@@ -75,12 +75,14 @@ class SessionRegistry {
     }
   }
 
-  // try_push()es `frame` to every live session with `policy`; returns how many accepted it.
+  // push_with_policy()s a copy of `frame` to every live session; returns how many reported
+  // success (with a drop policy a dropped copy counts too). Never waits. A copy refused under
+  // return_error_if_full is discarded; under drop_to_dlq it goes to the dead letter queue.
   std::size_t broadcast(const F& frame, PushPriority priority = PushPriority::low,
                         PushPolicy policy = PushPolicy::warn_and_drop_if_full) const {
     std::size_t accepted = 0;
     for_each([&](ConnectionId, PushHandle<F>& handle) {
-      if (!handle.push_with_policy(frame, priority, policy)) ++accepted;
+      if (handle.push_with_policy(frame, priority, policy).ok()) ++accepted;
     });
     return accepted;
   }

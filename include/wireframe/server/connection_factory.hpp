@@ -8,6 +8,7 @@
 #include "wireframe/actor/connection_actor.hpp"
 #include "wireframe/app/connection_context.hpp"
 #include "wireframe/detail/asio.hpp"
+#include "wireframe/detail/logged_completion.hpp"
 #include "wireframe/server/connection_tracker.hpp"
 
 namespace wireframe::detail {
@@ -15,7 +16,8 @@ namespace wireframe::detail {
 class ConnectionFactory {
  public:
   virtual ~ConnectionFactory() = default;
-  // Called on the socket's own worker thread.
+  // Called on the socket's own worker thread. May throw (the actor's constructor copies user
+  // objects); the socket, taken by value, is then closed by the time the exception arrives.
   virtual void start(asio::ip::tcp::socket socket, ConnectionTracker& tracker, ConnectionId id) = 0;
 };
 
@@ -28,8 +30,9 @@ class AppConnectionFactory final : public ConnectionFactory {
     auto actor = std::make_shared<ConnectionActor<App>>(std::move(socket), app_, id, tracker);
     auto ex = actor->executor();
     // The lambda (not a coroutine) is kept by co_spawn until run() completes, and with it the
-    // actor.
-    asio::co_spawn(ex, [actor] { return actor->run(); }, asio::detached);
+    // actor. run() is not meant to throw; if it ever does, say so (detached would drop it).
+    asio::co_spawn(ex, [actor] { return actor->run(); },
+                   detail::LogException{"connection actor", id});
   }
 
  private:

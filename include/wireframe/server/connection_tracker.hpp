@@ -51,6 +51,7 @@ class ConnectionTracker {
     c.prev_ = c.next_ = nullptr;
     --size_;
     if (counter_ != nullptr) counter_->fetch_sub(1, std::memory_order_relaxed);
+    if (slots_ != nullptr) slots_->fetch_sub(1, std::memory_order_relaxed);
     if (size_ == 0 && on_empty_) on_empty_();
   }
 
@@ -70,6 +71,9 @@ class ConnectionTracker {
   void on_empty(std::function<void()> fn) { on_empty_ = std::move(fn); }
   // A server-wide count of live connections (readable from any thread).
   void count_into(std::atomic<std::size_t>* counter) noexcept { counter_ = counter; }
+  // The server's admission slots (max_connections): the acceptor takes one per connection it
+  // hands to this worker, before the connection is added here; remove() gives it back.
+  void release_slots_into(std::atomic<std::size_t>* slots) noexcept { slots_ = slots; }
 
  private:
   template <class F>
@@ -88,6 +92,7 @@ class ConnectionTracker {
   bool stopping_ = false;
   std::function<void()> on_empty_;
   std::atomic<std::size_t>* counter_ = nullptr;
+  std::atomic<std::size_t>* slots_ = nullptr;
 };
 
 }  // namespace wireframe

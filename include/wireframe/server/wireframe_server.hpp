@@ -9,6 +9,10 @@
 // the workers round robin and never migrate. stop() (thread-safe, idempotent) stops accepting,
 // lets each connection finish the command in flight, and force-closes whatever is still open
 // when shutdown_timeout() expires; run() then returns.
+//
+// Hardening: at most max_connections() connections live at once (default 10000); a task that
+// throws (a connection's start, the accept loop) is logged and contained; with
+// stop_on_signals(), a second signal during the graceful drain closes everything at once.
 
 #include <atomic>
 #include <chrono>
@@ -40,8 +44,22 @@ class WireframeServer {
   // How long stop() waits for connections to finish before closing them (default 5 s).
   WireframeServer& shutdown_timeout(std::chrono::milliseconds timeout);
   // Calls stop() when one of these signals arrives while the server runs (for servers run as a
-  // program; the examples use it).
+  // program; the examples use it). Before run(). A signal that arrives while the graceful drain
+  // is under way (after the first signal, or after stop()) does not wait for shutdown_timeout:
+  // every connection on every worker is force-closed at once, run() returns as soon as they
+  // have ended, and drain_interrupted() is true. A third signal then gets the signal's default
+  // action. Convention (the examples follow it): a program whose drain was interrupted exits
+  // with status 130 (128 + SIGINT), like a shell job killed by Ctrl-C; otherwise with 0.
   WireframeServer& stop_on_signals(std::initializer_list<int> signals = {SIGINT, SIGTERM});
+
+  // The most connections served at once (default 10000; 0 = unlimited). Counted when a
+  // connection is accepted, freed when it has ended. A connection beyond the limit is accepted
+  // and closed at once: the peer reads EOF immediately, and the server logs a warning (at most
+  // one per second, with the number refused). Why not stop accepting instead: the kernel would
+  // keep completing handshakes into the listen backlog, and those clients would hang with no
+  // answer at all. Connections already served are never affected. May be called at any time;
+  // it applies from the next accepted connection (lowering it closes nobody).
+  WireframeServer& max_connections(std::size_t n);
 
   // Opens the listening socket. Throws std::system_error if the address cannot be bound.
   WireframeServer& bind(const std::string& host, std::uint16_t port);
@@ -61,6 +79,12 @@ class WireframeServer {
 
   // Live connections right now (any thread).
   [[nodiscard]] std::size_t connection_count() const noexcept;
+  // Connections closed at once because max_connections() was reached, since the server was
+  // made (any thread).
+  [[nodiscard]] std::uint64_t refused_connections() const noexcept;
+  // True when a second signal cut the graceful drain short (stop_on_signals()): connections
+  // were force-closed rather than allowed to finish. Read it after run() returned.
+  [[nodiscard]] bool drain_interrupted() const noexcept;
 
  private:
   struct Impl;
