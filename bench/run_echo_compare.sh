@@ -21,6 +21,8 @@
 #   DURATION=5   measured seconds per run          WARMUP=1  warm-up seconds before it
 #   CASES="a b c"                                  a subset, e.g. CASES="b"
 #   OUT=<build_dir>/bench/results/echo.csv         raw results (one line per run, overwritten)
+#   BASELINE_BIN=<path>                            another server in the baseline's place, e.g. the
+#                                                  echo_server of an older build (before/after)
 set -euo pipefail
 
 BUILD_DIR=${1:-build/release}
@@ -44,7 +46,12 @@ find_bin() {  # name -> path of the executable under BUILD_DIR
 
 [[ -d $BUILD_DIR ]] || die "no build dir '$BUILD_DIR'"
 ECHO_SERVER=$(find_bin echo_server) || die "echo_server not found under $BUILD_DIR (build target echo_server)"
-BASELINE=$(find_bin bench_baseline_echo) || die "bench_baseline_echo not found under $BUILD_DIR"
+if [[ -n ${BASELINE_BIN:-} ]]; then
+  [[ -x $BASELINE_BIN ]] || die "BASELINE_BIN '$BASELINE_BIN' is not an executable"
+  BASELINE=$BASELINE_BIN
+else
+  BASELINE=$(find_bin bench_baseline_echo) || die "bench_baseline_echo not found under $BUILD_DIR"
+fi
 LOADGEN=$(find_bin bench_loadgen) || die "bench_loadgen not found under $BUILD_DIR"
 
 PIN_SERVER=()

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/async_test.hpp"
@@ -323,4 +326,71 @@ TEST_CASE("a malformed frame after good ones: their replies arrive before the cl
     CHECK(log.reasons()[0] == make_error_code(errc::frame_too_large));
     CO_CHECK(bystander_served(fx.endpoint()));
   });
+}
+
+// A protocol whose before_send pushes a frame for every flood frame it sends: once started (by a
+// request with id 10), its connection never runs out of frames to write.
+struct EndlessFlood {
+  using hooks = protocol_hooks<hook::on_connection_setup, hook::before_send>;
+  struct connection_state {
+    std::optional<PushHandle<Envelope>> self;
+  };
+  using Ctx = ProtocolContext<connection_state>;
+  void on_connection_setup(PushHandle<Envelope> handle, Ctx& ctx) { ctx.state().self = handle; }
+  void before_send(Envelope& frame, Ctx& ctx) {
+    if (frame.id() == 12) (void)ctx.state().self->try_push(Envelope(12, 0, "flood"));
+  }
+};
+
+// Starts the flood, and echoes the request (which the flooded peer discards with the rest).
+asio::awaitable<Resp> start_flood(Envelope& req, ConnectionContext& ctx) {
+  (void)ctx.push_handle<Envelope>().try_push(Envelope(12, 0, "flood"));
+  co_return std::move(req);
+}
+
+// The writer writes a batch inline when the kernel takes it at once, so with frames that never
+// run out and a peer that reads as fast as they come, it would never suspend: it must still let
+// the other connections of its worker run (it yields after a few batches).
+TEST_CASE("a connection that never runs out of frames to write leaves its worker to others",
+          "[integration][hardening][fairness]") {
+  auto app = WireframeApp<>()
+                 .with_protocol(EndlessFlood{})
+                 .route(1, echo)
+                 .route(10, start_flood)
+                 .build();
+  ServerFixture fx(app, 1);  // one worker: the flooded connection and the bystander share it
+  // The flooded peer: a blocking socket on its own thread, reading as fast as it can.
+  asio::io_context peer_io;
+  asio::ip::tcp::socket peer(peer_io);
+  peer.connect(fx.endpoint());
+  asio::write(peer, asio::buffer(frame_bytes(10, 0, 0)));
+  std::atomic<std::size_t> drained{0};
+  std::thread reader([&] {
+    std::vector<std::byte> sink(1 << 20);
+    asio::error_code ec;
+    while (!ec) drained += peer.read_some(asio::buffer(sink), ec);
+  });
+  struct Joiner {  // also when an assertion throws: end the read before the thread is destroyed
+    asio::ip::tcp::socket& peer;
+    std::thread& reader;
+    ~Joiner() {
+      asio::error_code ignored;
+      peer.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+      reader.join();
+    }
+  } joiner{peer, reader};
+  run_async([&]() -> asio::awaitable<void> {
+    CO_REQUIRE(eventually_async([&] { return drained.load() > 1'000'000; }, 10s));
+    WireframeClient<> c(co_await asio::this_coro::executor);
+    CO_REQUIRE_OK(c.connect(fx.endpoint()));
+    // Each of the flooded connection's turns writes up to 16 batches (about 1 MiB here), so a
+    // call waits for about one turn: well under a second even under TSan. Without the yield
+    // not one call is answered.
+    for (int i = 0; i < 5; ++i) {
+      auto [ec, r] = co_await c.call(Envelope(1, 0, "alive"));
+      REQUIRE_FALSE(ec);
+      CHECK(r.payload_text() == "alive");
+    }
+    CHECK(drained.load() > 2'000'000);  // the flood went on meanwhile
+  }, 30s);
 }

@@ -105,7 +105,7 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
   asio::awaitable<void> run() {
     tracker_.add(*this);
     if (app_->registry) app_->registry->add(ctx_.id(), pushes_);
-    if (run_setup_hook()) {
+    if (make_non_blocking() && run_setup_hook()) {
       if (protocol_) protocol_->on_connection_setup(ctx_.push_handle<P>());
       spawn(reader(), reader_cancel_);
       spawn(dispatcher(), dispatch_cancel_);
@@ -160,6 +160,15 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
 
   static detail::ConnectionTimeouts::Settings timeout_settings(const ConnectionSettings& s) noexcept {
     return {s.read_timeout, s.write_timeout, s.idle_timeout, s.handshake_timeout};
+  }
+
+  // Non-blocking at user level too, so that the writer's first, inline write of a batch returns
+  // would_block instead of blocking the worker (async operations are unaffected).
+  bool make_non_blocking() {
+    asio::error_code ec;
+    socket_.non_blocking(true, ec);
+    if (ec) fail(ec, "non_blocking");
+    return !ec;
   }
 
   bool run_setup_hook() {
@@ -669,7 +678,18 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
       gather();
       if (!wbuf_.empty()) {
         publish_outbound_bytes();
-        const std::error_code ec = co_await write_batch();
+        std::error_code ec;
+        const std::size_t done = write_at_once(ec);
+        if (!ec && done < wbuf_.size()) {
+          ec = co_await write_rest(done);
+          inline_writes_ = 0;
+        } else if (++inline_writes_ == max_inline_writes) {
+          // With sources that never run out (pushes from other threads, a hook that pushes as
+          // it sends) and a peer that reads as fast, the writer would never suspend: let the
+          // worker's other connections run.
+          inline_writes_ = 0;
+          co_await asio::post(socket_.get_executor(), asio::use_awaitable);
+        }
         wbuf_.clear();
         release_borrowed();
         if (frag_) frag_written();
@@ -689,6 +709,7 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
       }
       if (dispatch_done_ && out_.empty() && pushes_drained()) break;  // everything sent
       wbuf_.bytes().release();  // parked connections hold no write buffer (it is pooled)
+      inline_writes_ = 0;
       co_await writer_bell_.wait();  // nothing ready anywhere: park
     }
     asio::error_code ignored;  // orderly end: the peer reads EOF after our last frame
@@ -697,20 +718,37 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
     timer_.cancel();  // the watchdog's work ends with the writer's
   }
 
-  // Writes the whole batch, reporting each step of progress to the timeouts: a peer that reads
-  // slowly but steadily is not a stalled one. (async_write would hide the partial progress.)
-  asio::awaitable<std::error_code> write_batch() {
-    const auto buffers = wbuf_.buffers();
-    write_seq_.assign(buffers.begin(), buffers.end());
+  // The batch's first write: one non-blocking write, inline, so that a batch the kernel takes
+  // at once (the usual case) costs one syscall and no suspension of the writer. Returns the
+  // bytes written; what the kernel did not take is for write_rest().
+  std::size_t write_at_once(std::error_code& error) {
+    asio::error_code ec;
+    const std::size_t n = socket_.write_some(wbuf_.buffers(), ec);  // non-blocking: see run()
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return 0;
+    error = ec;
+    if (!ec && n == wbuf_.size()) timeouts_.write_finished(clock::now());
+    return n;
+  }
+
+  // The rest of a batch after its first `done` bytes (in write_seq_), each step of progress
+  // reported to the timeouts: a peer that reads slowly but steadily is not a stalled one.
+  // (async_write would hide the partial progress.)
+  asio::awaitable<std::error_code> write_rest(std::size_t done) {
+    const std::span<const asio::const_buffer> batch = wbuf_.buffers();
+    write_seq_.assign(batch.begin(), batch.end());
     std::size_t first = 0;  // buffers before it are written
+    const auto consume = [&](std::size_t n) {
+      for (; first < write_seq_.size() && n >= write_seq_[first].size(); ++first) n -= write_seq_[first].size();
+      if (first < write_seq_.size()) write_seq_[first] += n;
+    };
+    consume(done);
     timeouts_.write_started(clock::now());
     while (first < write_seq_.size()) {
       const std::span<const asio::const_buffer> rest(write_seq_.data() + first, write_seq_.size() - first);
       auto [ec, n] = co_await socket_.async_write_some(rest, detail::use_nothrow);
       if (ec) co_return ec;
       timeouts_.write_progress(clock::now());
-      for (; first < write_seq_.size() && n >= write_seq_[first].size(); ++first) n -= write_seq_[first].size();
-      if (first < write_seq_.size()) write_seq_[first] += n;
+      consume(n);
     }
     timeouts_.write_finished(clock::now());
     co_return std::error_code{};
@@ -952,6 +990,8 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
   asio::cancellation_signal timer_cancel_;
   detail::ConnectionTimeouts timeouts_;
   std::vector<asio::const_buffer> write_seq_;  // the part of the batch not yet written
+  static constexpr int max_inline_writes = 16;  // batches written without a suspension, at most
+  int inline_writes_ = 0;
   std::optional<P> borrowed_;  // the packet whose payload the batch borrows (encode_borrowed)
   static constexpr std::size_t borrow_threshold = 64 * 1024;
   std::size_t inbound_bytes_ = 0;           // requests decoded and not yet done with
