@@ -53,6 +53,7 @@ if ! skipped SKIP_ECHO || ! skipped SKIP_IDLE; then
   need_file bench/bench_baseline_echo
   need_file bench/bench_loadgen
 fi
+skipped SKIP_IDLE || need_file bench/bench_baseline_echo_simple  # the idle-memory reference
 skipped SKIP_RESP || need_file resp_server
 if ((${#missing[@]} > 0)); then
   {

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Compares examples/echo_server (wireframe) with bench_baseline_echo (plain Asio) under
-# bench_loadgen. Builds nothing: takes the binaries from the build dir.
+# Compares examples/echo_server (wireframe) with other echo servers under bench_loadgen: by default
+# bench_baseline_echo (hand-written Asio), optionally the simple Asio baseline, Tokio and Netty.
+# Builds nothing: takes the binaries from the build dir (the Tokio and Netty servers from
+# <build_dir>/competitors/, where bench/build_competitors.sh puts them).
 #
 #   bench/run_echo_compare.sh [build_dir]        (default build/release)
 #
@@ -9,14 +11,22 @@
 #   a  1 connection,  depth 1,  64 B payload
 #   b  50 connections, depth 16, 64 B payload
 #   c  4 connections,  depth 8,  16 KiB payload
-# Every run starts a fresh server. The server order alternates from case to case and from one
-# repetition to the next. The table shows the median over the repetitions; MB/s is reply payload
-# bytes per second, one direction (10^6 bytes); latencies are in microseconds. "srv CPU" is the
-# server's CPU time (user + system, from /proc) over the measured window: cores used, and CPU
-# microseconds per reply. On a shared machine, where frames/s depends on what else runs on the
-# server's CPU, CPU per reply is the steadier figure.
+# Every run starts a fresh server (a JVM gets the same WARMUP as the others, also its JIT warm-up).
+# The server order rotates from case to case and from one repetition to the next. The table shows
+# the median over the repetitions; MB/s is reply payload bytes per second, one direction (10^6
+# bytes); latencies are in microseconds. "srv CPU" is the server's CPU time (user + system of all
+# its threads, from /proc; for a JVM also JIT and GC) over the measured window: cores used, and
+# CPU microseconds per reply. On a shared machine, where frames/s depends on what else runs on the
+# server's CPU, CPU per reply is the steadier figure. Ratios compare wireframe with every other
+# server.
 #
 # Environment:
+#   SERVERS="wireframe baseline"  which servers, any of:
+#                  wireframe        echo_server
+#                  baseline         bench_baseline_echo (or BASELINE_BIN)
+#                  baseline_simple  bench_baseline_echo_simple (the first, simpler Asio baseline)
+#                  tokio            competitors/tokio_echo (tokio-util LengthDelimitedCodec)
+#                  netty            competitors/netty_echo (LengthFieldBasedFrameDecoder, NIO)
 #   REPEAT=3     repetitions of every (case, server)
 #   DURATION=5   measured seconds per run          WARMUP=1  warm-up seconds before it
 #   CASES="a b c"                                  a subset, e.g. CASES="b"
@@ -30,6 +40,7 @@ REPEAT=${REPEAT:-3}
 DURATION=${DURATION:-5}
 WARMUP=${WARMUP:-1}
 CASES=${CASES:-"a b c"}
+SERVERS=${SERVERS:-"wireframe baseline"}
 OUT=${OUT:-$BUILD_DIR/bench/results/echo.csv}
 
 die() { echo "run_echo_compare: $*" >&2; exit 1; }
@@ -45,13 +56,29 @@ find_bin() {  # name -> path of the executable under BUILD_DIR
 }
 
 [[ -d $BUILD_DIR ]] || die "no build dir '$BUILD_DIR'"
-ECHO_SERVER=$(find_bin echo_server) || die "echo_server not found under $BUILD_DIR (build target echo_server)"
-if [[ -n ${BASELINE_BIN:-} ]]; then
-  [[ -x $BASELINE_BIN ]] || die "BASELINE_BIN '$BASELINE_BIN' is not an executable"
-  BASELINE=$BASELINE_BIN
-else
-  BASELINE=$(find_bin bench_baseline_echo) || die "bench_baseline_echo not found under $BUILD_DIR"
-fi
+declare -A BIN  # server name -> executable
+for server in $SERVERS; do
+  [[ -z ${BIN[$server]:-} ]] || die "server '$server' is listed twice in SERVERS"
+  case $server in
+    wireframe) BIN[$server]=$(find_bin echo_server) || die "echo_server not found under $BUILD_DIR (build target echo_server)" ;;
+    baseline)
+      if [[ -n ${BASELINE_BIN:-} ]]; then
+        [[ -x $BASELINE_BIN ]] || die "BASELINE_BIN '$BASELINE_BIN' is not an executable"
+        BIN[$server]=$BASELINE_BIN
+      else
+        BIN[$server]=$(find_bin bench_baseline_echo) || die "bench_baseline_echo not found under $BUILD_DIR"
+      fi
+      ;;
+    baseline_simple)
+      BIN[$server]=$(find_bin bench_baseline_echo_simple) || die "bench_baseline_echo_simple not found under $BUILD_DIR" ;;
+    tokio | netty)
+      BIN[$server]=$BUILD_DIR/competitors/${server}_echo
+      [[ -x ${BIN[$server]} ]] || die "${BIN[$server]} missing: run bench/build_competitors.sh $BUILD_DIR (it says what it skipped and why)" ;;
+    *) die "unknown server '$server' in SERVERS (wireframe, baseline, baseline_simple, tokio, netty)" ;;
+  esac
+done
+read -r -a SERVER_LIST <<<"$SERVERS"
+((${#SERVER_LIST[@]} > 0)) || die "SERVERS is empty"
 LOADGEN=$(find_bin bench_loadgen) || die "bench_loadgen not found under $BUILD_DIR"
 
 PIN_SERVER=()
@@ -92,6 +119,9 @@ trap 'exit 130' INT TERM
 PORT=""
 start_server() {  # binary log_prefix
   local line=""
+  # Empty the log here: the child truncates it only once it runs, and until then the loop below
+  # would read the previous run's "listening on" line (and its port).
+  : >"$2.out"
   "${PIN_SERVER[@]}" "$1" --host 127.0.0.1 --port 0 --workers 1 >"$2.out" 2>"$2.err" &
   SERVER_PID=$!
   for _ in $(seq 100); do
@@ -112,17 +142,19 @@ case_args() {
     *) die "unknown case '$1'" ;;
   esac
 }
-server_bin() { if [[ $1 == wireframe ]]; then echo "$ECHO_SERVER"; else echo "$BASELINE"; fi; }
+order_for() {  # shift -> SERVERS rotated left by shift (with two servers: alternating)
+  local n=${#SERVER_LIST[@]} i
+  for ((i = 0; i < n; i++)); do printf '%s ' "${SERVER_LIST[(i + $1) % n]}"; done
+}
 
 mkdir -p "$(dirname "$OUT")"
 echo "case,server,rep,$("$LOADGEN" --csv-header)" >"$OUT"
 
-echo "echo_server: $ECHO_SERVER"
-echo "baseline:    $BASELINE"
-echo "loadgen:     $LOADGEN"
-echo "pinning:     $PINNING"
-echo "runs:        REPEAT=$REPEAT x cases ($CASES) x 2 servers, ${WARMUP}s warm-up + ${DURATION}s each"
-echo "load before: $(uptime)"
+for server in "${SERVER_LIST[@]}"; do printf '%-16s %s\n' "$server:" "${BIN[$server]}"; done
+echo "loadgen:         $LOADGEN"
+echo "pinning:         $PINNING"
+echo "runs:            REPEAT=$REPEAT x cases ($CASES) x ${#SERVER_LIST[@]} servers, ${WARMUP}s warm-up + ${DURATION}s each"
+echo "load before:     $(uptime)"
 echo
 
 FAILED=0
@@ -131,15 +163,14 @@ for rep in $(seq "$REPEAT"); do
   ci=0
   for c in $CASES; do
     ci=$((ci + 1))
-    if (((ci + rep) % 2 == 0)); then order="wireframe baseline"; else order="baseline wireframe"; fi
-    for server in $order; do
-      start_server "$(server_bin "$server")" "$TMP/$server"
+    for server in $(order_for $((ci + rep))); do
+      start_server "${BIN[$server]}" "$TMP/$server"
       # shellcheck disable=SC2046
       if line=$("${PIN_CLIENT[@]}" "$LOADGEN" --host 127.0.0.1 --port "$PORT" $(case_args "$c") \
                  --duration "$DURATION" --warmup "$WARMUP" --threads 1 --csv --server-pid "$SERVER_PID" \
                  2>"$TMP/loadgen.err"); then
         echo "$c,$server,$rep,$line" >>"$OUT"
-        printf 'rep %s case %s %-9s %s\n' "$rep" "$c" "$server" "$line"
+        printf 'rep %s case %s %-15s %s\n' "$rep" "$c" "$server" "$line"
       else
         FAILED=$((FAILED + 1))
         echo "rep $rep case $c $server: LOADGEN FAILED:" >&2
@@ -150,16 +181,17 @@ for rep in $(seq "$REPEAT"); do
   done
 done
 echo
-echo "load after:  $(uptime)"
-echo "raw results: $OUT"
+echo "load after:      $(uptime)"
+echo "raw results:     $OUT"
 echo
 
-awk -F, -v cases="$CASES" '
+awk -F, -v cases="$CASES" -v servers="$SERVERS" '
   function median(key, n,   i, j, t, a) {
     for (i = 1; i <= n; i++) a[i] = v[key, i]
     for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
+  function ratio(x, y) { return y > 0 ? x / y : 0 }
   NR == 1 { next }
   {
     k = $1 SUBSEP $2; n[k]++
@@ -169,30 +201,33 @@ awk -F, -v cases="$CASES" '
     desc[$1] = sprintf("%s conn, depth %s, %s B", $4, $5, $6)
   }
   END {
-    printf "%-4s %-26s %-10s %10s %8s %8s %8s %9s %10s %12s %4s\n", "case", "load", "server", "frames/s", "MB/s",
+    printf "%-4s %-26s %-15s %10s %8s %8s %8s %9s %10s %12s %4s\n", "case", "load", "server", "frames/s", "MB/s",
            "p50 us", "p99 us", "p99.9 us", "srv cores", "srv us/frame", "runs"
-    nc = split(cases, cs, " ")
+    nc = split(cases, cs, " "); ns = split(servers, ss, " ")
     for (ci = 1; ci <= nc; ci++) {
       c = cs[ci]
-      for (si = 1; si <= 2; si++) {
-        s = si == 1 ? "wireframe" : "baseline"; k = c SUBSEP s
-        if (!(k in n)) { printf "%-4s %-26s %-10s %12s\n", c, desc[c], s, "(no data)"; continue }
+      for (si = 1; si <= ns; si++) {
+        s = ss[si]; k = c SUBSEP s
+        if (!(k in n)) { printf "%-4s %-26s %-15s %12s\n", c, desc[c], s, "(no data)"; continue }
         m[k, "fps"] = median(k SUBSEP "fps", n[k]); m[k, "p50"] = median(k SUBSEP "p50", n[k])
         m[k, "cpu"] = median(k SUBSEP "cpu", n[k])
-        printf "%-4s %-26s %-10s %10.0f %8.2f %8.1f %8.1f %9.1f %10.2f %12.3f %4d\n", c, desc[c], s, m[k, "fps"],
+        printf "%-4s %-26s %-15s %10.0f %8.2f %8.1f %8.1f %9.1f %10.2f %12.3f %4d\n", c, desc[c], s, m[k, "fps"],
                median(k SUBSEP "mbps", n[k]), m[k, "p50"], median(k SUBSEP "p99", n[k]), median(k SUBSEP "p999", n[k]),
                median(k SUBSEP "cores", n[k]), m[k, "cpu"], n[k]
       }
     }
+    if (!(" " servers " " ~ / wireframe /) || ns < 2) exit
     print ""
-    print "ratio wireframe/baseline (medians): frames/s (>1 = wireframe faster), p50 (<1 = wireframe lower),"
+    print "ratio wireframe/<server> (medians): frames/s (>1 = wireframe faster), p50 (<1 = wireframe lower),"
     print "                                    server CPU per frame (<1 = wireframe cheaper)"
     for (ci = 1; ci <= nc; ci++) {
-      c = cs[ci]; w = c SUBSEP "wireframe"; b = c SUBSEP "baseline"
-      if (!(w in n) || !(b in n)) continue
-      printf "  case %s  frames/s %.3f   p50 %.3f   CPU/frame %.3f\n", c,
-             (m[b, "fps"] > 0 ? m[w, "fps"] / m[b, "fps"] : 0), (m[b, "p50"] > 0 ? m[w, "p50"] / m[b, "p50"] : 0),
-             (m[b, "cpu"] > 0 ? m[w, "cpu"] / m[b, "cpu"] : 0)
+      c = cs[ci]; w = c SUBSEP "wireframe"
+      for (si = 1; si <= ns; si++) {
+        s = ss[si]; o = c SUBSEP s
+        if (s == "wireframe" || !(w in n) || !(o in n)) continue
+        printf "  case %s  vs %-15s  frames/s %.3f   p50 %.3f   CPU/frame %.3f\n", c, s,
+               ratio(m[w, "fps"], m[o, "fps"]), ratio(m[w, "p50"], m[o, "p50"]), ratio(m[w, "cpu"], m[o, "cpu"])
+      }
     }
   }' "$OUT"
 

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Memory per idle connection: examples/echo_server (wireframe) vs bench_baseline_echo (plain Asio).
+# Memory per idle connection: examples/echo_server (wireframe) vs bench_baseline_echo_simple (plain
+# Asio). The simple baseline, not bench_baseline_echo: its 16 KiB read buffer matches wireframe's
+# default read chunk, where the strong baseline spends 64 KiB per connection on throughput.
 # Builds nothing: takes the binaries from the build dir.
 #
 #   bench/run_idle_memory.sh [build_dir]        (default build/release)
@@ -40,7 +42,7 @@ find_bin() {
 
 [[ -d $BUILD_DIR ]] || die "no build dir '$BUILD_DIR'"
 ECHO_SERVER=$(find_bin echo_server) || die "echo_server not found under $BUILD_DIR"
-BASELINE=$(find_bin bench_baseline_echo) || die "bench_baseline_echo not found under $BUILD_DIR"
+BASELINE=$(find_bin bench_baseline_echo_simple) || die "bench_baseline_echo_simple not found under $BUILD_DIR"
 LOADGEN=$(find_bin bench_loadgen) || die "bench_loadgen not found under $BUILD_DIR"
 
 # File descriptors: each side needs one per connection plus a few. Raise the soft limit of this
