@@ -65,8 +65,10 @@ int main(int argc, char** argv) {
   auto log = spdlog::stderr_color_mt("echo_server");
   set_logger(log);  // wireframe's own messages go to the same place
 
-  auto echo = [](Envelope& request) -> asio::awaitable<Response<Envelope>> {
-    co_return std::move(request);  // same id, correlation id and payload
+  // A plain function, not a coroutine: it never waits, so the connection answers it in the
+  // same turn that read the request (a handler that awaits returns asio::awaitable<...>).
+  auto echo = [](Envelope& request) -> Response<Envelope> {
+    return std::move(request);  // same id, correlation id and payload
   };
   auto opened = [log](ConnectionContext& ctx) {
     log->info("connection {} from {} opened", ctx.id(), endpoint_text(ctx.peer()));

@@ -16,6 +16,7 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <system_error>
 #include <tuple>
@@ -56,9 +57,11 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
 
   struct StreamMarker {};  // "the current Stream goes here" in the outbound ring
   using OutItem = std::variant<P, StreamMarker>;
-  struct Request {  // a decoded request and the bytes it counts against max_inbound_bytes
+  struct Request {  // a decoded request waiting for the dispatcher
     P packet;
-    std::size_t bytes = 0;
+    std::size_t bytes = 0;                  // what it counts against max_inbound_bytes
+    std::optional<response_type> response;  // a plain handler already ran (inline): its answer,
+    std::exception_ptr failure;              // or what it threw
   };
   using Lane = detail::Lane;
   using clock = std::chrono::steady_clock;
@@ -315,7 +318,7 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
     std::optional<clock::time_point> read_at;  // when the bytes not yet decoded were read
     while (!draining_ && !closing_ && !stop_reading_) {
       const std::optional<std::size_t> frames = decode_buffered();
-      if (!frames) break;
+      if (!frames || draining_ || closing_) break;  // an inline handler may have ended it
       report_decoded(read_at, *frames);
       read_at.reset();
       if (must_pause_reading()) {  // back-pressure: stop reading until there is room again
@@ -399,10 +402,17 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
   }
 
   // Decodes every complete frame in the read buffer while the request ring and the inbound
-  // budget have room. Returns how many frames it took, or nullopt when the bytes are bad: the
+  // budget have room, serving each inline or queueing it for the dispatcher, then wakes whoever
+  // has new work. Returns how many frames it took, or nullopt when the bytes are bad: the
   // reader then ends as at EOF, so the requests before the bad bytes are still answered, and
   // the connection closes after them (lingering: the peer may still be sending).
   std::optional<std::size_t> decode_buffered() {
+    const std::optional<std::size_t> frames = decode_frames();
+    ring_pending_bells();
+    return frames;
+  }
+
+  std::optional<std::size_t> decode_frames() {
     const clock::time_point now = frag_ ? clock::now() : clock::time_point{};  // once per read
     std::size_t frames = 0;
     inbound_blocked_ = false;
@@ -435,12 +445,156 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
       }
       rbuf_.consume(res.consumed);
       if (frag_) frag_->release();  // the reassembled bytes are in the packet now
-      inbound_bytes_ += message.size();
-      requests_.push(Request{std::move(packet), message.size()});
-      dispatch_bell_.ring();
+      if (serves_inline()) {
+        serve_inline(std::move(packet), message.size());
+        if (draining_ || closing_) break;  // the handler asked to close, or failed with `close`
+      } else {
+        defer(Request{std::move(packet), message.size(), std::nullopt, nullptr});
+      }
     }
     if (frag_) rearm_reassembly_timer();
     return frames;
+  }
+
+  // --- inline dispatch -------------------------------------------------------------------------
+
+  // A request is answered in the reader's turn when nothing is ahead of it: no command in
+  // flight (a suspended handler, a stream) and none waiting. Otherwise it waits its turn in the
+  // request ring, so requests are always answered in order.
+  bool serves_inline() const noexcept { return !command_in_flight_ && requests_.empty(); }
+
+  // Runs a plain handler at once and hands its frames to the writer (ring_pending_bells wakes
+  // it, or writes for it, once per read). A coroutine handler, an unknown id, a failure, a
+  // stream, or no room for the answer: the request goes to the dispatcher instead, which can
+  // wait.
+  void serve_inline(P&& packet, std::size_t bytes) {
+    const auto* route = app_->find(packet.id());
+    if (route == nullptr || !route->sync) return defer(Request{std::move(packet), bytes, std::nullopt, nullptr});
+    std::exception_ptr failure;
+    response_type response = call_sync(*route, packet, failure);
+    if (failure) return defer(Request{std::move(packet), bytes, std::nullopt, std::move(failure)});
+    if (!try_queue_response(response, packet.correlation_id())) {
+      return defer(Request{std::move(packet), bytes, std::move(response), nullptr});
+    }
+    end_command(std::move(packet));
+  }
+
+  // The plain handler's answer, built in place (no move of the response), or what it threw.
+  response_type call_sync(const typename App::Route& route, P& packet, std::exception_ptr& failure) noexcept {
+    try {
+      return route.sync(packet, ctx_);
+    } catch (...) {
+      failure = std::current_exception();
+      return response_type{};
+    }
+  }
+
+  void defer(Request request) {
+    inbound_bytes_ += request.bytes;
+    requests_.push(std::move(request));
+    dispatch_pending_ = true;
+  }
+
+  // Once per read (or per command the dispatcher ran), not per frame. After a read, a writer
+  // that is parked because it had nothing to do gets the new batch written for it, at once
+  // (flush_inline); otherwise it is rung. The dispatcher only rings: it may run the next queued
+  // request before the writer runs, so their answers share one write. The dispatcher is rung
+  // for the requests deferred to it.
+  void ring_pending_bells(bool may_write = true) {
+    if (may_write && writer_pending_ && writer_parked_ && !closing_) flush_inline();
+    if (dispatch_pending_) dispatch_bell_.ring();
+    if (writer_pending_) wake_writer();
+    dispatch_pending_ = writer_pending_ = false;
+  }
+
+  // Queues a Single or Vec response at once when the outbound ring and budget have room for all
+  // of it (false, and nothing queued, otherwise: the caller waits). Empty needs nothing; a
+  // stream always goes through the dispatcher.
+  bool try_queue_response(response_type& response, std::uint64_t correlation) {
+    auto& v = response.value();
+    if (std::holds_alternative<typename response_type::Empty>(v)) return true;
+    std::span<P> frames;
+    if (auto* single = std::get_if<typename response_type::Single>(&v)) frames = std::span<P>(&single->frame, 1);
+    else if (auto* vec = std::get_if<typename response_type::Vec>(&v)) frames = vec->frames;
+    else return false;
+    if (!room_now(frames)) return false;
+    for (P& f : frames) {
+      f.set_correlation_id(correlation);
+      if (encode_directly(f)) continue;
+      queued_response_bytes_ += f.encoded_size();
+      out_.push(OutItem(std::in_place_type<P>, std::move(f)));
+    }
+    publish_outbound_bytes();
+    pushes_->pause_if_above_high();
+    writer_pending_ = true;
+    return true;
+  }
+
+  // Encodes a response frame straight into the write batch when the writer's biased select
+  // would take it next anyway: no response queued before it, no push waiting (pushes go
+  // first), no fragmentation (its lanes decide), no write in progress on the batch, room in
+  // the batch, and not a large payload (those are borrowed: encode_borrowed). Saves the
+  // outbound ring's move in and out and keeps the frame's storage warm for the next request.
+  bool encode_directly(P& frame) {
+    if (writing_ || frag_ || !out_.empty() || push_work() || wbuf_.size() >= app_->settings.max_write_batch ||
+        frame.encoded_size() >= borrow_threshold) {
+      return false;
+    }
+    if (protocol_sees_frames_) protocol_->before_send(frame);
+    encode(frame);
+    pushes_in_a_row_ = 0;  // as counted(Lane::response)
+    recycle(std::move(frame));
+    return true;
+  }
+
+  // The writer is parked (it found nothing to do), so this turn writes the batch itself: one
+  // non-blocking write, no wake-up, no task switch. What the kernel does not take is left to
+  // the writer (batch_sent_ says how much went), which is then rung.
+  void flush_inline() {
+    if (batch_sent_ != 0) return;  // the writer, rung already, owns the rest of the last batch
+    gather();  // what else is ready, in the select's order
+    if (wbuf_.empty()) return;
+    publish_outbound_bytes();
+    std::error_code ec;
+    const std::size_t done = write_at_once(ec);
+    if (ec) {
+      after_write();
+      fail(ec, "write");
+      return;
+    }
+    if (done < wbuf_.size()) {
+      batch_sent_ = done;
+      return;  // writer_pending_ stays set: the writer is rung for the rest
+    }
+    after_write();
+    // A batch at its size limit, or a large message part-way through its fragments, leaves work
+    // behind: the writer is rung for it.
+    writer_pending_ = !out_.empty() || push_work() || (frag_ && frag_->active(Lane::response));
+  }
+
+  // Room for all of `frames` without waiting: what enqueue() would find for each in turn, with
+  // the bytes of those before it queued (the first on an empty connection always fits; past
+  // the high watermark the rest would wait; past max_outbound_bytes it would close the
+  // connection, which the dispatcher's path does).
+  bool room_now(std::span<const P> frames) const noexcept {
+    if (out_.capacity() - out_.size() < frames.size() || large_response_in_lane()) return false;
+    std::size_t held = pushes_->outbound_bytes();
+    bool paused = pushes_->paused();
+    const std::size_t hard = app_->settings.max_outbound_bytes;
+    for (const P& f : frames) {
+      const std::size_t size = f.encoded_size();
+      if (held != 0 && (paused || held > hard || size > hard - held)) return false;
+      held += size;
+      paused = paused || held > app_->settings.outbound_high_watermark;
+    }
+    return true;
+  }
+
+  // A command is done: the protocol's hook, the packet back to the pool, a close it asked for.
+  void end_command(P&& packet) {
+    if (protocol_) protocol_->on_command_end();
+    recycle(std::move(packet));
+    if (ctx_.close_requested()) shutdown();
   }
 
   // A frame of `size` bytes may become a request: within max_inbound_bytes, or alone (a budget
@@ -533,40 +687,52 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
         continue;
       }
       Request request = requests_.pop();
+      command_in_flight_ = true;
       wake_reader();
-      co_await handle(request.packet);
-      if (protocol_) protocol_->on_command_end();
-      recycle(std::move(request.packet));
+      co_await handle(request);
       inbound_bytes_ -= request.bytes;  // held until its handler is done with it
+      end_command(std::move(request.packet));
+      command_in_flight_ = false;
       wake_reader();  // the budget may let it go on
-      if (ctx_.close_requested()) shutdown();
     }
     dispatch_done_ = true;
     pushes_->close();  // no more requests: the connection ends once the queues are drained
     wake_writer();
   }
 
-  asio::awaitable<void> handle(P& request) {
-    const auto* handler = app_->find(request.id());
-    if (handler == nullptr) {
-      co_await on_unknown_id(request);
+  // Runs the request's handler (unless it ran inline already) and queues its answer, waiting
+  // for room when there is none. Two coroutine frames per request at most: this and a
+  // coroutine handler's, which Asio's per-thread cache recycles.
+  asio::awaitable<void> handle(Request& request) {
+    P& packet = request.packet;
+    if (!request.response && !request.failure) {
+      const auto* route = app_->find(packet.id());
+      if (route == nullptr) {
+        co_await on_unknown_id(packet);
+        co_return;
+      }
+      try {
+        if (route->sync) {
+          request.response.emplace(route->sync(packet, ctx_));
+        } else {
+          response_type r = co_await route->async(packet, ctx_);
+          request.response.emplace(std::move(r));
+        }
+      } catch (...) {
+        request.failure = std::current_exception();
+      }
+      if (closing_) co_return;
+    }
+    if (request.failure) {
+      co_await on_handler_failure(packet, WireframeError<E>::io(make_error_code(errc::handler_failed)),
+                                  detail::describe_exception(request.failure));
       co_return;
     }
-    std::optional<response_type> response;
-    std::exception_ptr failure;
-    try {
-      response_type r = co_await (*handler)(request, ctx_);
-      response.emplace(std::move(r));
-    } catch (...) {
-      failure = std::current_exception();
-    }
-    if (closing_) co_return;
-    if (failure) {
-      co_await on_handler_failure(request, WireframeError<E>::io(make_error_code(errc::handler_failed)),
-                                  detail::describe_exception(failure));
+    if (try_queue_response(*request.response, packet.correlation_id())) {
+      ring_pending_bells(false);
       co_return;
     }
-    co_await send_response(std::move(*response), request);
+    co_await send_response(std::move(*request.response), packet);
   }
 
   asio::awaitable<void> send_response(response_type response, P& request) {
@@ -679,43 +845,57 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
       if (!wbuf_.empty()) {
         publish_outbound_bytes();
         std::error_code ec;
-        const std::size_t done = write_at_once(ec);
-        if (!ec && done < wbuf_.size()) {
+        // The reader may have written the start of this batch already (flush_inline).
+        std::size_t done = std::exchange(batch_sent_, 0);
+        if (done == 0) done = write_at_once(ec);
+        const bool suspended = !ec && done < wbuf_.size();
+        if (suspended) {
+          writing_ = true;  // the batch is not to be touched (encode_directly) until written
           ec = co_await write_rest(done);
-          inline_writes_ = 0;
-        } else if (++inline_writes_ == max_inline_writes) {
+          writing_ = false;
+        }
+        after_write();
+        if (ec) {
+          if (!closing_) fail(ec, "write");
+          co_return;
+        }
+        inline_writes_ = suspended ? 0 : inline_writes_ + 1;
+        if (inline_writes_ == max_inline_writes) {
           // With sources that never run out (pushes from other threads, a hook that pushes as
           // it sends) and a peer that reads as fast, the writer would never suspend: let the
           // worker's other connections run.
           inline_writes_ = 0;
           co_await asio::post(socket_.get_executor(), asio::use_awaitable);
         }
-        wbuf_.clear();
-        release_borrowed();
-        if (frag_) frag_written();
-        publish_outbound_bytes();
-        const bool lane_was_big = lane_was_big_;
-        lane_was_big_ = large_response_in_lane();
-        const bool lane_freed = lane_was_big && !lane_was_big_;
-        if (pushes_->resume_if_below_low() || lane_freed) {  // everything (else) resumes
-          wake_reader();
-          dispatch_bell_.ring();
-        }
-        if (ec) {
-          if (!closing_) fail(ec, "write");
-          co_return;
-        }
         continue;
       }
       if (dispatch_done_ && out_.empty() && pushes_drained()) break;  // everything sent
       wbuf_.bytes().release();  // parked connections hold no write buffer (it is pooled)
       inline_writes_ = 0;
+      writer_parked_ = true;
       co_await writer_bell_.wait();  // nothing ready anywhere: park
+      writer_parked_ = false;
     }
     asio::error_code ignored;  // orderly end: the peer reads EOF after our last frame
     socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
     writer_finished_ = true;
     timer_.cancel();  // the watchdog's work ends with the writer's
+  }
+
+  // A batch went out (or failed): the buffer is free, the budget shrinks, and whoever waited for
+  // room is woken.
+  void after_write() {
+    wbuf_.clear();
+    release_borrowed();
+    if (frag_) frag_written();
+    publish_outbound_bytes();
+    const bool lane_was_big = lane_was_big_;
+    lane_was_big_ = large_response_in_lane();
+    const bool lane_freed = lane_was_big && !lane_was_big_;
+    if (pushes_->resume_if_below_low() || lane_freed) {  // everything (else) resumes
+      wake_reader();
+      dispatch_bell_.ring();
+    }
   }
 
   // The batch's first write: one non-blocking write, inline, so that a batch the kernel takes
@@ -1011,6 +1191,12 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
   bool reader_done_ = false;
   bool socket_drained_ = false;
   bool dispatch_done_ = false;
+  bool command_in_flight_ = false;          // the dispatcher runs a command (inline waits)
+  bool dispatch_pending_ = false;           // requests deferred since the last ring
+  bool writer_pending_ = false;             // frames queued since the writer was last rung
+  bool writer_parked_ = false;              // the writer waits on its bell: nothing to write
+  bool writing_ = false;                    // the writer awaits a write of the batch
+  std::size_t batch_sent_ = 0;              // bytes of the batch flush_inline already wrote
   std::error_code reason_;
 };
 

@@ -30,7 +30,7 @@ class RingQueue {
   void push(T value) {
     assert(!full());
     if (size_ == slots_.size()) grow();
-    slots_[(head_ + size_) % slots_.size()] = std::move(value);
+    slots_[wrap(head_ + size_)] = std::move(value);
     ++size_;
   }
 
@@ -42,7 +42,7 @@ class RingQueue {
   T pop() {
     assert(!empty());
     T value = std::move(slots_[head_]);
-    head_ = (head_ + 1) % slots_.size();
+    head_ = wrap(head_ + 1);
     --size_;
     return value;
   }
@@ -56,10 +56,13 @@ class RingQueue {
   void grow() {
     const std::size_t bigger = std::min(capacity_, std::max<std::size_t>(1, 2 * slots_.size()));
     std::vector<T> fresh(bigger);
-    for (std::size_t i = 0; i < size_; ++i) fresh[i] = std::move(slots_[(head_ + i) % slots_.size()]);
+    for (std::size_t i = 0; i < size_; ++i) fresh[i] = std::move(slots_[wrap(head_ + i)]);
     slots_ = std::move(fresh);
     head_ = 0;
   }
+
+  // An index past the end, back into the storage (i < 2 * size: a compare, not a division).
+  [[nodiscard]] std::size_t wrap(std::size_t i) const noexcept { return i < slots_.size() ? i : i - slots_.size(); }
 
   std::vector<T> slots_;
   std::size_t capacity_;

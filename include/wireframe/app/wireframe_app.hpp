@@ -27,6 +27,7 @@
 
 #include "wireframe/app/app_state.hpp"
 #include "wireframe/app/connection_context.hpp"
+#include "wireframe/app/route_handler.hpp"
 #include "wireframe/app/settings.hpp"
 #include "wireframe/codec/frame_codec.hpp"
 #include "wireframe/codec/length_delimited.hpp"
@@ -59,6 +60,8 @@ class WireframeApp {
   using error_type = E;
   using response_type = Response<P, E>;
   using Handler = std::function<asio::awaitable<response_type>(P&, ConnectionContext&)>;
+  // A handler that never suspends: answered in the reader's turn, with no coroutine frame.
+  using SyncHandler = std::function<response_type(P&, ConnectionContext&)>;
   using Middleware =
       std::function<asio::awaitable<response_type>(P&, ConnectionContext&, const Handler&)>;
   using SetupHook = std::function<void(ConnectionContext&)>;
@@ -77,44 +80,51 @@ class WireframeApp {
     }
   }
 
-  // A handler is a coroutine: (P& request, ConnectionContext&) -> awaitable<Response<P, E>>,
-  // or (P& request) -> awaitable<Response<P, E>>. The request stays valid until the whole
-  // response (a stream included) has been written.
+  // A handler takes (P& request, ConnectionContext&) or (P& request) and returns either
+  //   - asio::awaitable<Response<P, E>>: a coroutine, which may suspend (await I/O, timers), or
+  //   - a Response<P, E> (or anything it converts from: a frame, a vector of frames): a plain
+  //     function, answered in the turn that decoded the request, without a coroutine frame.
+  // The request stays valid until the whole response (a stream included) has been written.
   template <class H>
     requires(!Message<H>)
   WireframeApp& route(std::uint32_t id, H handler) {
     if constexpr (std::is_invocable_v<H&, P&, ConnectionContext&>) {
-      add_route(id, Handler(std::move(handler)));
+      add_handler(id, std::move(handler));
     } else {
       static_assert(std::is_invocable_v<H&, P&>,
                     "a handler takes (P&, ConnectionContext&) or (P&) and returns "
-                    "asio::awaitable<Response<P, E>>");
-      add_route(id, Handler([h = std::move(handler)](P& r, ConnectionContext&) { return h(r); }));
+                    "asio::awaitable<Response<P, E>> or Response<P, E>");
+      add_handler(id, [h = std::move(handler)](P& r, ConnectionContext&) { return h(r); });
     }
     return *this;
   }
 
-  // A typed handler: (Req, ConnectionContext&) -> awaitable<Rep>. The payload is decoded as Req
-  // (message.hpp); a payload that does not decode is a failure (errc::malformed_message). Rep is
-  // either a Message, sent back as one frame with the request's id, or a Response<P, E>.
+  // A typed handler: (Req, ConnectionContext&) -> awaitable<Rep>, or -> Rep for a plain
+  // function. The payload is decoded as Req (message.hpp); a payload that does not decode is a
+  // failure (errc::malformed_message). Rep is either a Message, sent back as one frame with the
+  // request's id, or a Response<P, E>.
   template <Message Req, class H>
     requires std::constructible_from<P, std::uint32_t, std::uint64_t, std::vector<std::byte>>
   WireframeApp& route(std::uint32_t id, H handler) {
-    add_route(id, Handler([h = std::move(handler)](P& r, ConnectionContext& ctx)
-                              -> asio::awaitable<response_type> {
-      Req req{};
-      if (auto ec = decode_message(std::span<const std::byte>(r.payload()), req)) {
-        co_return response_type::error(WireframeError<E>::io(ec));
-      }
-      auto reply = co_await h(std::move(req), ctx);
-      if constexpr (std::is_same_v<decltype(reply), response_type>) {
-        co_return reply;
-      } else {
-        std::vector<std::byte> bytes;
-        encode_message(reply, bytes);
-        co_return response_type(P(r.id(), r.correlation_id(), std::move(bytes)));
-      }
-    }));
+    using Result = std::remove_cvref_t<std::invoke_result_t<H&, Req, ConnectionContext&>>;
+    if constexpr (detail::is_awaitable_v<Result>) {
+      add_route(id, Handler([h = std::move(handler)](P& r, ConnectionContext& ctx)
+                                -> asio::awaitable<response_type> {
+        Req req{};
+        if (auto ec = decode_message(std::span<const std::byte>(r.payload()), req)) {
+          co_return response_type::error(WireframeError<E>::io(ec));
+        }
+        co_return typed_reply(r, co_await h(std::move(req), ctx));
+      }));
+    } else {
+      add_route(id, SyncHandler([h = std::move(handler)](P& r, ConnectionContext& ctx) -> response_type {
+        Req req{};
+        if (auto ec = decode_message(std::span<const std::byte>(r.payload()), req)) {
+          return response_type::error(WireframeError<E>::io(ec));
+        }
+        return typed_reply(r, h(std::move(req), ctx));
+      }));
+    }
     return *this;
   }
 
@@ -295,7 +305,36 @@ class WireframeApp {
   [[nodiscard]] std::shared_ptr<const BuiltApp<C, P, E>> build() const;
 
  private:
-  void add_route(std::uint32_t id, Handler handler) {
+  // A handler taking (P&, ConnectionContext&): a coroutine or a plain function, by what it returns.
+  template <class H>
+  void add_handler(std::uint32_t id, H handler) {
+    using Result = std::remove_cvref_t<std::invoke_result_t<H&, P&, ConnectionContext&>>;
+    if constexpr (detail::is_awaitable_v<Result>) {
+      static_assert(std::is_convertible_v<Result, asio::awaitable<response_type>>,
+                    "a coroutine handler returns asio::awaitable<Response<P, E>>");
+      add_route(id, Handler(std::move(handler)));
+    } else {
+      static_assert(std::is_convertible_v<Result, response_type>,
+                    "a plain handler returns Response<P, E> (or a frame, or a vector of frames)");
+      add_route(id, SyncHandler([h = std::move(handler)](P& r, ConnectionContext& ctx) -> response_type {
+        return h(r, ctx);
+      }));
+    }
+  }
+
+  // A typed handler's reply as a response: a Message becomes one frame with the request's id.
+  template <class Rep>
+  static response_type typed_reply(const P& request, Rep reply) {
+    if constexpr (std::is_convertible_v<Rep, response_type>) {
+      return response_type(std::move(reply));
+    } else {
+      std::vector<std::byte> bytes;
+      encode_message(reply, bytes);
+      return response_type(P(request.id(), request.correlation_id(), std::move(bytes)));
+    }
+  }
+
+  void add_route(std::uint32_t id, detail::RouteHandler<Handler, SyncHandler> handler) {
     const bool taken = std::any_of(routes_.begin(), routes_.end(),
                                    [id](const auto& r) { return r.first == id; });
     if (taken) duplicates_.push_back(id);
@@ -303,7 +342,7 @@ class WireframeApp {
   }
 
   C codec_{};
-  std::vector<std::pair<std::uint32_t, Handler>> routes_;
+  std::vector<std::pair<std::uint32_t, detail::RouteHandler<Handler, SyncHandler>>> routes_;
   std::vector<std::uint32_t> duplicates_;
   std::vector<Middleware> middleware_;
   AppState state_;
@@ -334,9 +373,11 @@ struct BuiltApp {
   using error_type = E;
   using response_type = Response<P, E>;
   using Handler = typename App::Handler;
+  using SyncHandler = typename App::SyncHandler;
+  using Route = detail::RouteHandler<Handler, SyncHandler>;
 
   C codec;
-  std::vector<std::pair<std::uint32_t, Handler>> routes;  // sorted by id, middleware applied
+  std::vector<std::pair<std::uint32_t, Route>> routes;  // sorted by id, middleware applied
   AppState state;
   typename App::SetupHook setup;
   typename App::TeardownHook teardown;
@@ -350,7 +391,7 @@ struct BuiltApp {
   typename App::FragmentFactory fragmentation;        // empty: no fragmentation
   FragmentErrorPolicy fragment_policy;
 
-  [[nodiscard]] const Handler* find(std::uint32_t id) const noexcept {
+  [[nodiscard]] const Route* find(std::uint32_t id) const noexcept {
     auto it = std::lower_bound(routes.begin(), routes.end(), id,
                                [](const auto& r, std::uint32_t key) { return r.first < key; });
     return it != routes.end() && it->first == id ? &it->second : nullptr;
@@ -382,13 +423,20 @@ std::shared_ptr<const BuiltApp<C, P, E>> WireframeApp<C, P, E>::build() const {
   auto built = std::make_shared<BuiltApp<C, P, E>>(BuiltApp<C, P, E>{
       codec_, {}, state_, setup_, teardown_, unknown_policy_, error_policy_, error_frame_, s,
       registry_, protocol_, dead_letters_, fragmentation_, fragment_policy_});
-  for (const auto& [id, handler] : routes_) {
-    Handler h = handler;
+  for (const auto& [id, route] : routes_) {
+    if (middleware_.empty()) {
+      built->routes.emplace_back(id, route);
+      continue;
+    }
+    // Middleware is a coroutine around a coroutine: a plain handler is awaited as one.
+    Handler h = route.sync ? Handler([sync = route.sync](P& r, ConnectionContext& ctx) -> asio::awaitable<response_type> {
+      co_return sync(r, ctx);
+    }) : route.async;
     // Innermost first, so the first middleware added ends up outermost.
     for (auto m = middleware_.rbegin(); m != middleware_.rend(); ++m) {
       h = [mw = *m, next = std::move(h)](P& r, ConnectionContext& ctx) { return mw(r, ctx, next); };
     }
-    built->routes.emplace_back(id, std::move(h));
+    built->routes.emplace_back(id, detail::RouteHandler<Handler, SyncHandler>(std::move(h)));
   }
   std::sort(built->routes.begin(), built->routes.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <concepts>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -27,6 +28,7 @@
 
 #include "wireframe/buffer/byte_buffer.hpp"
 #include "wireframe/codec/frame_codec.hpp"
+#include "wireframe/detail/byte_order.hpp"
 #include "wireframe/error/errc.hpp"
 
 namespace wireframe {
@@ -119,22 +121,31 @@ class LengthDelimitedCodec {
     return limit > size_max ? size_max : static_cast<std::size_t>(limit);
   }
 
-  // Index of the prefix byte holding the i-th most significant byte of the length.
-  [[nodiscard]] std::size_t msb_index(std::size_t i) const noexcept {
-    return endian_ == Endian::big ? i : width_ - 1 - i;
-  }
-
+  // One load or store per prefix (detail/byte_order.hpp); `v` fits the width (checked above).
   [[nodiscard]] std::uint64_t read_prefix(const std::byte* p) const noexcept {
-    std::uint64_t v = 0;
-    for (std::size_t i = 0; i < width_; ++i) {
-      v = (v << 8) | std::to_integer<std::uint64_t>(p[msb_index(i)]);
-    }
-    return v;
+    return endian_ == Endian::big ? read_as<std::endian::big>(p) : read_as<std::endian::little>(p);
+  }
+  void write_prefix(std::byte* p, std::uint64_t v) const noexcept {
+    if (endian_ == Endian::big) write_as<std::endian::big>(p, v);
+    else write_as<std::endian::little>(p, v);
   }
 
-  void write_prefix(std::byte* p, std::uint64_t v) const noexcept {
-    for (std::size_t i = 0; i < width_; ++i) {
-      p[msb_index(i)] = static_cast<std::byte>((v >> (8 * (width_ - 1 - i))) & 0xFFu);
+  template <std::endian Order>
+  [[nodiscard]] std::uint64_t read_as(const std::byte* p) const noexcept {
+    switch (width_) {
+      case 1: return detail::load<std::uint8_t, Order>(p);
+      case 2: return detail::load<std::uint16_t, Order>(p);
+      case 4: return detail::load<std::uint32_t, Order>(p);
+      default: return detail::load<std::uint64_t, Order>(p);
+    }
+  }
+  template <std::endian Order>
+  void write_as(std::byte* p, std::uint64_t v) const noexcept {
+    switch (width_) {
+      case 1: return detail::store<std::uint8_t, Order>(p, static_cast<std::uint8_t>(v));
+      case 2: return detail::store<std::uint16_t, Order>(p, static_cast<std::uint16_t>(v));
+      case 4: return detail::store<std::uint32_t, Order>(p, static_cast<std::uint32_t>(v));
+      default: return detail::store<std::uint64_t, Order>(p, v);
     }
   }
 

@@ -4,6 +4,7 @@
 //   offset 4  u64 correlation id, big-endian (0 = none)
 //   offset 12 payload bytes (the rest of the frame)
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "wireframe/error/errc.hpp"
+#include "wireframe/detail/byte_order.hpp"
 #include "wireframe/packet/message.hpp"
 
 namespace wireframe {
@@ -67,15 +69,15 @@ class Envelope {
   // The header alone (SplitEncodablePacket): the payload follows it unchanged on the wire.
   [[nodiscard]] static constexpr std::size_t encoded_header_size() noexcept { return header_size; }
   void encode_header_to(std::span<std::byte> out) const noexcept {
-    put_be(out.data(), id_, 4);
-    put_be(out.data() + 4, correlation_id_, 8);
+    detail::store_be<std::uint32_t>(out.data(), id_);
+    detail::store_be<std::uint64_t>(out.data() + 4, correlation_id_);
   }
 
   // Reuses the payload's capacity: no allocation once the buffer has grown to the traffic's size.
   std::error_code decode_from(std::span<const std::byte> in) {
     if (in.size() < header_size) return errc::malformed_frame;
-    id_ = static_cast<std::uint32_t>(get_be(in.data(), 4));
-    correlation_id_ = get_be(in.data() + 4, 8);
+    id_ = detail::load_be<std::uint32_t>(in.data());
+    correlation_id_ = detail::load_be<std::uint64_t>(in.data() + 4);
     payload_.assign(in.begin() + header_size, in.end());
     return {};
   }
@@ -83,15 +85,6 @@ class Envelope {
   friend bool operator==(const Envelope&, const Envelope&) = default;
 
  private:
-  static void put_be(std::byte* dst, std::uint64_t v, std::size_t width) noexcept {
-    for (std::size_t i = 0; i < width; ++i) dst[i] = static_cast<std::byte>(v >> (8 * (width - 1 - i)));
-  }
-  static std::uint64_t get_be(const std::byte* src, std::size_t width) noexcept {
-    std::uint64_t v = 0;
-    for (std::size_t i = 0; i < width; ++i) v = (v << 8) | std::to_integer<std::uint64_t>(src[i]);
-    return v;
-  }
-
   std::uint32_t id_ = 0;
   std::uint64_t correlation_id_ = 0;
   std::vector<std::byte> payload_;
