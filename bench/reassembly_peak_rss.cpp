@@ -36,6 +36,7 @@
 #include <string_view>
 #include <vector>
 
+#include <wireframe/app/settings.hpp>
 #include <wireframe/buffer/byte_buffer.hpp>
 #include <wireframe/codec/length_delimited.hpp>
 #include <wireframe/fragment/len_flag_32k.hpp>
@@ -129,7 +130,7 @@ Outcome reassembly() {
 
 Outcome read_buffer() {
   const LengthDelimitedCodec codec;
-  const std::size_t chunk = 16 * 1024;  // ConnectionSettings::read_chunk_size's default
+  const std::size_t chunk = ConnectionSettings{}.read_chunk_size;  // the default
   // As ConnectionActor sizes its read buffer.
   ByteBuffer buf(saturating_add(saturating_add(codec.max_frame_length(), codec.max_overhead()), chunk));
   const std::size_t frame = codec.max_overhead() + codec.max_frame_length();

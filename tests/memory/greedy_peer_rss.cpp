@@ -36,7 +36,7 @@ using clock_type = std::chrono::steady_clock;
 
 constexpr std::size_t mib = 1024 * 1024;
 // docs/hardening.md: 2F + B_in + W_high + R + H with the defaults (F = 8 MiB).
-constexpr double documented_worst_mib = 18.03;
+constexpr double documented_worst_mib = 18.07;
 // The worker's packet pool and buffer pool (4 MiB each at most) are shared by all connections
 // of a worker and not part of one connection's worst case, but they live in the same process.
 constexpr double pools_mib = 8.0;

@@ -25,7 +25,7 @@ struct ConnectionSettings {
   // Response frames waiting for the writer. When full, the dispatcher waits.
   std::size_t max_queued_frames = 64;
   // Bytes asked of each read_some; the read buffer grows past it only for a larger frame.
-  std::size_t read_chunk_size = 16 * 1024;
+  std::size_t read_chunk_size = 64 * 1024;
   // Bytes gathered into one socket write at most.
   std::size_t max_write_batch = 64 * 1024;
   // Capacity of each push queue (frames). A full queue makes push() wait and try_push() fail.
