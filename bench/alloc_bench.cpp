@@ -7,7 +7,13 @@
 // is one round:
 //
 //   BM_allocs_echo/N   32 pipelined echo requests with an N-byte payload, answered by a
-//                      handler that returns the request (as examples/echo_server does).
+//                      coroutine handler that returns the request.
+//   BM_allocs_echo_plain/N   the same with a plain-function handler (as examples/echo_server),
+//                      served inline.
+//   BM_allocs_echo_50/K      50 connections, each with 16 echo requests of 64 B in flight per
+//                      round: K = 0 a coroutine handler, K = 1 a plain one. With many
+//                      connections interleaving, the coroutine frames of one request must not
+//                      outgrow Asio's per-thread recycling cache.
 //   BM_allocs_push/N   32 frames pushed with PushHandle::try_push from the benchmark thread
 //                      (the producer side is not the server thread, so only what the connection
 //                      does with a pushed frame is counted), then read by the client.
@@ -51,16 +57,19 @@ namespace {
 constexpr int frames_per_round = 32;
 constexpr int warmup_rounds = 200;
 
-asio::awaitable<Response<Envelope>> echo(Envelope& request) {
-  co_return std::move(request);  // as examples/echo_server
-}
+asio::awaitable<Response<Envelope>> echo(Envelope& request) { co_return std::move(request); }
+Response<Envelope> plain_echo(Envelope& request) { return std::move(request); }
+
+constexpr std::uint32_t coroutine_id = 1;
+constexpr std::uint32_t plain_id = 3;
 
 // One worker whose thread counts its allocations (marked in the connection setup hook), with a
 // registry so that the push benchmark can find the connection.
 struct Server {
   std::shared_ptr<SessionRegistry<Envelope>> registry = std::make_shared<SessionRegistry<Envelope>>();
   bench::ServerThread thread{WireframeApp<>()
-                                 .route(1, echo)
+                                 .route(coroutine_id, echo)
+                                 .route(plain_id, plain_echo)
                                  .with_session_registry(registry)
                                  .push_queue_capacity(64, 256)
                                  .on_connection_setup([](ConnectionContext&) { counting = true; })
@@ -78,35 +87,73 @@ void run(asio::io_context& io, F body) {
   if (!ok) std::abort();
 }
 
-void report(benchmark::State& state, long before) {
-  const double frames = static_cast<double>(state.iterations()) * frames_per_round;
+void report(benchmark::State& state, long before, int frames_per_iteration = frames_per_round) {
+  const double frames = static_cast<double>(state.iterations()) * frames_per_iteration;
   state.counters["server_allocs_per_frame"] =
       static_cast<double>(server_allocs.load() - before) / frames;
-  state.SetItemsProcessed(state.iterations() * frames_per_round);
+  state.SetItemsProcessed(state.iterations() * frames_per_iteration);
 }
 
-void BM_allocs_echo(benchmark::State& state) {
+std::vector<Envelope> echo_batch(std::uint32_t id, int n, std::size_t size) {
+  std::vector<Envelope> batch;
+  for (int i = 1; i <= n; ++i) batch.emplace_back(id, static_cast<std::uint64_t>(i), std::vector<std::byte>(size));
+  return batch;
+}
+
+// Sends `batch` and reads as many replies.
+asio::awaitable<bool> echo_round(WireframeClient<>& client, const std::vector<Envelope>& batch) {
+  const std::error_code sent = co_await client.send_all(batch);
+  if (sent) co_return false;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto [ec, reply] = co_await client.receive();
+    if (ec) co_return false;
+  }
+  co_return true;
+}
+
+void echo_one_connection(benchmark::State& state, std::uint32_t id) {
   Server server;
   asio::io_context io;
   WireframeClient<> client(io.get_executor());
   run(io, [&]() -> asio::awaitable<bool> { co_return !co_await client.connect(server.endpoint()); });
-  std::vector<Envelope> batch;
-  for (int i = 1; i <= frames_per_round; ++i) {
-    batch.emplace_back(1, static_cast<std::uint64_t>(i), std::vector<std::byte>(static_cast<std::size_t>(state.range(0))));
-  }
-  auto round = [&]() -> asio::awaitable<bool> {
-    const std::error_code sent = co_await client.send_all(batch);
-    if (sent) co_return false;
-    for (int i = 0; i < frames_per_round; ++i) {
-      auto [ec, reply] = co_await client.receive();
-      if (ec) co_return false;
-    }
-    co_return true;
-  };
+  const auto batch = echo_batch(id, frames_per_round, static_cast<std::size_t>(state.range(0)));
+  auto round = [&]() { return echo_round(client, batch); };
   for (int i = 0; i < warmup_rounds; ++i) run(io, round);
   const long before = server_allocs.load();
   for (auto _ : state) run(io, round);
   report(state, before);
+}
+
+void BM_allocs_echo(benchmark::State& state) { echo_one_connection(state, coroutine_id); }
+void BM_allocs_echo_plain(benchmark::State& state) { echo_one_connection(state, plain_id); }
+
+void BM_allocs_echo_50(benchmark::State& state) {
+  constexpr int connections = 50;
+  constexpr int depth = 16;
+  Server server;
+  asio::io_context io;
+  std::vector<std::unique_ptr<WireframeClient<>>> clients;
+  for (int i = 0; i < connections; ++i) {
+    clients.push_back(std::make_unique<WireframeClient<>>(io.get_executor()));
+    run(io, [&]() -> asio::awaitable<bool> { co_return !co_await clients.back()->connect(server.endpoint()); });
+  }
+  const auto batch = echo_batch(state.range(0) == 0 ? coroutine_id : plain_id, depth, 64);
+  // All clients at once, so that the server sees the connections' requests interleaved.
+  auto round = [&] {
+    int failed = 0;
+    for (auto& c : clients) {
+      asio::co_spawn(io, echo_round(*c, batch), [&failed](std::exception_ptr e, bool ok) {
+        if (e || !ok) ++failed;
+      });
+    }
+    io.run();
+    io.restart();
+    if (failed != 0) std::abort();
+  };
+  for (int i = 0; i < warmup_rounds; ++i) round();
+  const long before = server_allocs.load();
+  for (auto _ : state) round();
+  report(state, before, connections * depth);
 }
 
 void BM_allocs_push(benchmark::State& state) {
@@ -138,6 +185,8 @@ void BM_allocs_push(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_allocs_echo)->Arg(64)->Arg(1024)->UseRealTime();
+BENCHMARK(BM_allocs_echo_plain)->Arg(64)->Arg(1024)->UseRealTime();
+BENCHMARK(BM_allocs_echo_50)->Arg(0)->Arg(1)->UseRealTime();
 BENCHMARK(BM_allocs_push)->Arg(64)->Arg(1024)->UseRealTime();
 
 BENCHMARK_MAIN();

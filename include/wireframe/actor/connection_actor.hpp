@@ -1,9 +1,11 @@
 #pragma once
 // ConnectionActor: one per connection; owns the socket and everything of that connection.
 // Three coroutines on the connection's executor (one thread, so no locks):
-//   reader     socket -> codec -> Packet -> request ring          (read-ahead, bounded)
+//   reader     socket -> codec -> Packet -> a plain handler inline when nothing is ahead of it
+//              (its frames straight into the write batch), else the request ring (bounded)
 //   dispatcher request ring -> router -> handler -> outbound ring (commands in order)
-//   writer     biased select over its sources -> one gathered write at a time
+//   writer     biased select over its sources -> one gathered write at a time (the reader
+//              writes a batch itself when the writer is parked)
 // and a fourth, the watchdog: one timer for the read, write, idle and handshake timeouts and
 // the reassembly deadlines (when the app fragments). The fragment layer sits between codec and
 // Packet in the reader, and per source ("lane") in the writer, so a high push can go out
