@@ -60,6 +60,9 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
   struct StreamMarker {};  // "the current Stream goes here" in the outbound ring
   using OutItem = std::variant<P, StreamMarker>;
   struct Request {  // a decoded request waiting for the dispatcher
+    // Read before the handler runs: a handler may move the packet into its answer, and a
+    // moved-from packet need not keep its correlation id.
+    std::uint64_t correlation = 0;
     P packet;
     std::size_t bytes = 0;                  // what it counts against max_inbound_bytes
     std::optional<response_type> response;  // a plain handler already ran (inline): its answer,
@@ -451,7 +454,8 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
         serve_inline(std::move(packet), message.size());
         if (draining_ || closing_) break;  // the handler asked to close, or failed with `close`
       } else {
-        defer(Request{std::move(packet), message.size(), std::nullopt, nullptr});
+        const std::uint64_t correlation = packet.correlation_id();
+        defer(Request{correlation, std::move(packet), message.size(), std::nullopt, nullptr});
       }
     }
     if (frag_) rearm_reassembly_timer();
@@ -470,13 +474,16 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
   // stream, or no room for the answer: the request goes to the dispatcher instead, which can
   // wait.
   void serve_inline(P&& packet, std::size_t bytes) {
+    const std::uint64_t correlation = packet.correlation_id();
     const auto* route = app_->find(packet.id());
-    if (route == nullptr || !route->sync) return defer(Request{std::move(packet), bytes, std::nullopt, nullptr});
+    if (route == nullptr || !route->sync) {
+      return defer(Request{correlation, std::move(packet), bytes, std::nullopt, nullptr});
+    }
     std::exception_ptr failure;
     response_type response = call_sync(*route, packet, failure);
-    if (failure) return defer(Request{std::move(packet), bytes, std::nullopt, std::move(failure)});
-    if (!try_queue_response(response, packet.correlation_id())) {
-      return defer(Request{std::move(packet), bytes, std::move(response), nullptr});
+    if (failure) return defer(Request{correlation, std::move(packet), bytes, std::nullopt, std::move(failure)});
+    if (!try_queue_response(response, correlation)) {
+      return defer(Request{correlation, std::move(packet), bytes, std::move(response), nullptr});
     }
     end_command(std::move(packet));
   }
@@ -726,26 +733,26 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
       if (closing_) co_return;
     }
     if (request.failure) {
-      co_await on_handler_failure(packet, WireframeError<E>::io(make_error_code(errc::handler_failed)),
+      co_await on_handler_failure(packet, request.correlation,
+                                  WireframeError<E>::io(make_error_code(errc::handler_failed)),
                                   detail::describe_exception(request.failure));
       co_return;
     }
-    if (try_queue_response(*request.response, packet.correlation_id())) {
+    if (try_queue_response(*request.response, request.correlation)) {
       ring_pending_bells(false);
       co_return;
     }
-    co_await send_response(std::move(*request.response), packet);
+    co_await send_response(std::move(*request.response), packet, request.correlation);
   }
 
-  asio::awaitable<void> send_response(response_type response, P& request) {
-    const std::uint64_t correlation = request.correlation_id();
+  asio::awaitable<void> send_response(response_type response, P& request, std::uint64_t correlation) {
     auto& v = response.value();
     if (auto* single = std::get_if<typename response_type::Single>(&v)) {
       co_await enqueue(std::move(single->frame), correlation);
     } else if (auto* vec = std::get_if<typename response_type::Vec>(&v)) {
       for (auto& frame : vec->frames) co_await enqueue(std::move(frame), correlation);
     } else if (auto* stream = std::get_if<typename response_type::Stream>(&v)) {
-      co_await run_stream(std::move(*stream), request);
+      co_await run_stream(std::move(*stream), request, correlation);
     }
   }
 
@@ -783,11 +790,11 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
 
   // Hands the stream to the writer and waits for its end: commands run one at a time, so the
   // next request is dispatched only after the whole stream was written.
-  asio::awaitable<void> run_stream(typename response_type::Stream stream, P& request) {
+  asio::awaitable<void> run_stream(typename response_type::Stream stream, P& request, std::uint64_t correlation) {
     const bool room = co_await wait_for_room(0);
     if (!room) co_return;
     stream_.emplace(std::move(stream));
-    stream_correlation_ = request.correlation_id();
+    stream_correlation_ = correlation;
     stream_error_.reset();
     out_.push(OutItem(std::in_place_type<StreamMarker>));
     stream_->start(socket_.get_executor(), &ring_writer, this);
@@ -800,10 +807,10 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
     if (stream_error_) {
       auto [error, detail_text] = std::move(*stream_error_);
       stream_error_.reset();
-      co_await on_handler_failure(request, std::move(error), detail_text);
+      co_await on_handler_failure(request, correlation, std::move(error), detail_text);
     } else if (protocol_) {
       std::optional<P> terminator = protocol_->stream_end_frame();
-      if (terminator) co_await enqueue(std::move(*terminator), request.correlation_id());
+      if (terminator) co_await enqueue(std::move(*terminator), correlation);
     }
   }
 
@@ -813,18 +820,19 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
     detail::log(LogLevel::debug, "connection {} ({}): no route for message id {}", ctx_.id(),
                 peer_text(), request.id());
     if (app_->unknown_policy == UnknownIdPolicy::error_frame) {
-      co_await send_error_frame(request,
+      co_await send_error_frame(request, request.correlation_id(),
                                 WireframeError<E>::io(make_error_code(errc::unknown_message_id)));
     }
   }
 
-  asio::awaitable<void> on_handler_failure(P& request, WireframeError<E> error, std::string_view what) {
+  asio::awaitable<void> on_handler_failure(P& request, std::uint64_t correlation, WireframeError<E> error,
+                                           std::string_view what) {
     if (protocol_) protocol_->handle_error(error);
     detail::log(LogLevel::warn, "connection {} ({}): handler for message id {} failed: {}{}{}",
                 ctx_.id(), peer_text(), request.id(), error, what.empty() ? "" : ": ", what);
     switch (app_->error_policy) {
       case HandlerErrorPolicy::log: break;
-      case HandlerErrorPolicy::error_frame: co_await send_error_frame(request, error); break;
+      case HandlerErrorPolicy::error_frame: co_await send_error_frame(request, correlation, error); break;
       case HandlerErrorPolicy::close:
         if (!reason_) reason_ = make_error_code(errc::handler_failed);
         shutdown();
@@ -832,9 +840,9 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
     }
   }
 
-  asio::awaitable<void> send_error_frame(P& request, const WireframeError<E>& error) {
+  asio::awaitable<void> send_error_frame(P& request, std::uint64_t correlation, const WireframeError<E>& error) {
     std::optional<P> frame = app_->error_frame(request, error);
-    if (frame) co_await enqueue(std::move(*frame), request.correlation_id());
+    if (frame) co_await enqueue(std::move(*frame), correlation);
   }
 
   // --- writer --------------------------------------------------------------------------------
