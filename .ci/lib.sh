@@ -4,8 +4,9 @@
 # Debian packages wireframe needs to build, test and benchmark.
 # --no-install-recommends matters: recommends pull in Boost 1.74 with its older Boost.Asio.
 # redis-tools: the RESP example's ctest talks to it with the real redis-cli.
+# libboost-dev: Boost.CRC (header-only) for the checked_echo example's CRC-32C frame processor.
 WIREFRAME_PACKAGES=(cmake ninja-build g++ ccache libasio-dev libfmt-dev libspdlog-dev catch2
-                    librapidcheck-dev libbenchmark-dev redis-tools)
+                    librapidcheck-dev libbenchmark-dev redis-tools libboost-dev)
 
 log() { printf '\n==> %s\n' "$*" >&2; }
 

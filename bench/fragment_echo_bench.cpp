@@ -66,8 +66,11 @@ asio::awaitable<Response<Envelope>> echo(Envelope& req) {
 template <class Mode>
 std::unique_ptr<bench::ServerThread> start_server() {
   auto app = WireframeApp<>().with_codec(codec_for_large()).max_queued_frames(256).route(1, echo);
-  if constexpr (!std::is_same_v<Mode, Plain>) app.with_fragmentation(strategy<Mode>(), large_limits());
-  return std::make_unique<bench::ServerThread>(app.build());
+  if constexpr (std::is_same_v<Mode, Plain>) {
+    return std::make_unique<bench::ServerThread>(app.build());
+  } else {
+    return std::make_unique<bench::ServerThread>(app.with_fragmentation(strategy<Mode>(), large_limits()).build());
+  }
 }
 
 template <class Mode>

@@ -246,25 +246,28 @@ int main(int argc, char** argv) {
   reassembly.reassembly_timeout = std::chrono::seconds(30);
   reassembly.max_partials = 4;
 
-  std::shared_ptr<const DefaultBuiltApp> app;
-  try {
+  auto make_app = [&] {
     auto builder = WireframeApp<>();
     limits.apply(builder)
-              .with_codec(codec)
-              // Any reassembly error closes the connection: a PUT over 64 MiB (or one still
-              // incomplete after 30 s) would otherwise be dropped without a reply, and its
-              // client would wait for one forever.
-              .with_fragmentation(Multiplexed(fragment_payload), reassembly,
-                                  FragmentErrorPolicy::close_connection)
-              .route(put_id, put)
-              .route(get_id, get)
-              .route(stat_id, stat)
-              .with_state(std::make_shared<BlobStore>(log, std::uint64_t{max_store_mib} << 20))
-              .unknown_id_policy(UnknownIdPolicy::error_frame)
-              .handler_error_policy(HandlerErrorPolicy::error_frame)
-              .on_connection_setup(opened)
-              .on_connection_teardown(closed);
-    app = builder.build();
+        .with_codec(codec)
+        .route(put_id, put)
+        .route(get_id, get)
+        .route(stat_id, stat)
+        .with_state(std::make_shared<BlobStore>(log, std::uint64_t{max_store_mib} << 20))
+        .unknown_id_policy(UnknownIdPolicy::error_frame)
+        .handler_error_policy(HandlerErrorPolicy::error_frame)
+        .on_connection_setup(opened)
+        .on_connection_teardown(closed);
+    // Any reassembly error closes the connection: a PUT over 64 MiB (or one still incomplete
+    // after 30 s) would otherwise be dropped without a reply, and its client would wait for one
+    // forever. with_fragmentation() returns the app with the fragment layer in its type.
+    return builder
+        .with_fragmentation(Multiplexed(fragment_payload), reassembly, FragmentErrorPolicy::close_connection)
+        .build();
+  };
+  decltype(make_app()) app;
+  try {
+    app = make_app();
   } catch (const std::exception& e) {
     std::cerr << "blob_server: bad configuration: " << e.what() << '\n';
     return 1;

@@ -28,6 +28,7 @@
 #include "wireframe/push/session_registry.hpp"
 
 #include "wireframe/protocol/wireframe_protocol.hpp"
+#include "wireframe/processor/frame_processor.hpp"
 
 #include "wireframe/fragment/fragment.hpp"
 

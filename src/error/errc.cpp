@@ -30,6 +30,7 @@ class category final : public std::error_category {
       case errc::handshake_timed_out: return "no first frame within the handshake timeout";
       case errc::output_limit_exceeded: return "outbound bytes would exceed max_outbound_bytes";
       case errc::too_many_connections: return "server at max_connections";
+      case errc::corrupt_frame: return "frame failed its integrity check";
     }
     return "unknown wireframe error";
   }

@@ -9,4 +9,4 @@ struct Typo {
   void befor_send(Envelope& frame, ProtocolContext<NoConnectionState>&) { (void)frame; }
 };
 
-void use() { WireframeApp<>().with_protocol(Typo{}); }
+void use() { (void)WireframeApp<>().with_protocol(Typo{}); }

@@ -11,4 +11,4 @@ struct WrongReturn {
   }
 };
 
-void use() { WireframeApp<>().with_protocol(WrongReturn{}); }
+void use() { (void)WireframeApp<>().with_protocol(WrongReturn{}); }

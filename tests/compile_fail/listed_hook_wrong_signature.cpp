@@ -9,4 +9,4 @@ struct WrongArgs {
   void on_command_end(ConnectionContext& ctx) { (void)ctx; }
 };
 
-void use() { WireframeApp<>().with_protocol(WrongArgs{}); }
+void use() { (void)WireframeApp<>().with_protocol(WrongArgs{}); }

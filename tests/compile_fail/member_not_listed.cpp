@@ -14,4 +14,4 @@ struct Unlisted {
   }
 };
 
-void use() { WireframeApp<>().with_protocol(Unlisted{}); }
+void use() { (void)WireframeApp<>().with_protocol(Unlisted{}); }

@@ -11,4 +11,4 @@ struct Legacy {
   }
 };
 
-void use() { WireframeApp<>().with_protocol(Legacy{}); }
+void use() { (void)WireframeApp<>().with_protocol(Legacy{}); }

@@ -41,9 +41,8 @@ struct Generic {
 };
 
 void use() {
-  WireframeApp<>()
-      .with_protocol(Full{})
-      .with_protocol(Silent{})
-      .with_protocol(SilentListed{})
-      .with_protocol(Generic{});
+  (void)WireframeApp<>().with_protocol(Full{});
+  (void)WireframeApp<>().with_protocol(Silent{});
+  (void)WireframeApp<>().with_protocol(SilentListed{});
+  (void)WireframeApp<>().with_protocol(Generic{});
 }

@@ -219,7 +219,7 @@ asio::awaitable<Arrivals> watch_push_vs_big_response(const asio::ip::tcp::endpoi
 }
 
 template <class Strategy>
-std::shared_ptr<const DefaultBuiltApp> push_vs_big_app(Strategy s) {
+auto push_vs_big_app(Strategy s) {
   return WireframeApp<>()
       .with_codec(small_frames())
       .with_fragmentation(s, roomy())

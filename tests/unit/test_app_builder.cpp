@@ -1,13 +1,23 @@
 // WireframeApp::build(): validation and routing table.
 #include <catch2/catch.hpp>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <sstream>
+#include <string>
+
 #include <wireframe/app/wireframe_app.hpp>
+#include <wireframe/fragment/len_flag_32k.hpp>
+#include <wireframe/log/log.hpp>
 
 using namespace wireframe;
 using Resp = Response<Envelope>;
 
 namespace {
 asio::awaitable<Resp> h(Envelope& e) { co_return std::move(e); }
+struct NoHooks {};
 
 std::error_code build_error(const WireframeApp<>& app) {
   try {
@@ -59,4 +69,26 @@ TEST_CASE("app state is found by type and a missing type throws", "[app]") {
   CHECK(app->state.get<Db>().n == 3);
   CHECK(app->state.get<std::string>() == "s");
   CHECK_THROWS_AS(app->state.get<double>(), std::out_of_range);
+}
+
+TEST_CASE("an app whose processor stage was discarded says so", "[app][processor]") {
+  std::ostringstream log_text;
+  set_logger(std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::ostream_sink_mt>(log_text)));
+  const auto discarded = "destroyed without build()";
+  {
+    // The trap: the chain's result (the app with fragmentation) is thrown away.
+    WireframeApp<> builder;
+    builder.route(1, h).with_fragmentation(LenFlag32K()).route(2, h);
+  }
+  CHECK(log_text.str().find(discarded) != std::string::npos);
+  log_text.str("");
+  {
+    // Built, extended, copied then built: nothing to say.
+    (void)WireframeApp<>().route(1, h).with_fragmentation(LenFlag32K()).build();
+    const auto with_both = WireframeApp<>().with_fragmentation(LenFlag32K()).with_protocol(NoHooks{});
+    const auto copy = with_both;
+    (void)copy.build();
+  }
+  CHECK(log_text.str().empty());
+  set_logger(nullptr);
 }

@@ -7,10 +7,11 @@
 //   writer     biased select over its sources -> one gathered write at a time (the reader
 //              writes a batch itself when the writer is parked)
 // and a fourth, the watchdog: one timer for the read, write, idle and handshake timeouts and
-// the reassembly deadlines (when the app fragments). The fragment layer sits between codec and
-// Packet in the reader, and per source ("lane") in the writer, so a high push can go out
-// between two fragments of a large response. Every byte the connection holds is budgeted
-// (ConnectionSettings). docs/architecture.md draws it; read that first.
+// the reassembly deadlines (when the app fragments). The app's processor stack (stack_, fixed at
+// compile time) sits between codec and Packet: its frame processors on every frame, its
+// fragment layer in the reader and per source ("lane") in the writer, so a high push can go out
+// between two fragments of a large response, and its protocol hooks. Every byte the connection
+// holds is budgeted (ConnectionSettings). docs/architecture.md draws it; read that first.
 
 #include <array>
 #include <chrono>
@@ -38,6 +39,7 @@
 #include "wireframe/detail/logged_completion.hpp"
 #include "wireframe/error/errc.hpp"
 #include "wireframe/fragment/fragment_layer.hpp"
+#include "wireframe/processor/frame_processor.hpp"
 #include "wireframe/fragment/fragment_policy.hpp"
 #include "wireframe/log/log.hpp"
 #include "wireframe/push/push_queues.hpp"
@@ -56,6 +58,8 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
   using P = typename App::packet_type;
   using E = typename App::error_type;
   using response_type = typename App::response_type;
+  using Stack = typename App::stack_type;
+  static constexpr bool fragments = Stack::has_fragments;  // with_fragmentation(): lanes, reassembly
 
   struct StreamMarker {};  // "the current Stream goes here" in the outbound ring
   using OutItem = std::variant<P, StreamMarker>;
@@ -78,6 +82,7 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
         app_(std::move(app)),
         tracker_(tracker),
         ctx_(id, socket_.get_executor(), endpoint(true), endpoint(false), app_->state),
+        stack_(app_->codec, app_->stages, ctx_),
         rbuf_(saturating_add(saturating_add(app_->codec.max_frame_length(), app_->codec.max_overhead()),
                              app_->settings.read_chunk_size)),
         requests_(app_->settings.max_pipelined_requests),
@@ -94,16 +99,9 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
         done_bell_(socket_.get_executor()),
         timer_(socket_.get_executor()),
         timeouts_(timeout_settings(app_->settings), clock::now()) {
-    if (app_->fragmentation) {
-      frag_ = app_->fragmentation(app_->codec);
-      ctx_.set_reassembly_source(frag_.get());
-    }
+    if constexpr (fragments) ctx_.set_reassembly_source(&frag());
     ctx_.set_push_queues(pushes_);
     ctx_.set_usage_source(this);
-    if (app_->protocol) {
-      protocol_ = app_->protocol(ctx_);
-      protocol_sees_frames_ = protocol_->sees_frames();
-    }
   }
 
   [[nodiscard]] asio::any_io_executor executor() { return socket_.get_executor(); }
@@ -114,11 +112,11 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
     tracker_.add(*this);
     if (app_->registry) app_->registry->add(ctx_.id(), pushes_);
     if (make_non_blocking() && run_setup_hook()) {
-      if (protocol_) protocol_->on_connection_setup(ctx_.push_handle<P>());
+      if constexpr (Stack::has_protocol) stack_.protocol().on_connection_setup(ctx_.push_handle<P>());
       spawn(reader(), reader_cancel_);
       spawn(dispatcher(), dispatch_cancel_);
       spawn(writer(), writer_cancel_);
-      if (frag_ || timeouts_.any()) spawn(watchdog(), timer_cancel_);
+      if (fragments || timeouts_.any()) spawn(watchdog(), timer_cancel_);
       while (live_tasks_ > 0) co_await done_bell_.wait();
     }
     stream_.reset();  // a stream cut off by a hard close: cancels its pending await
@@ -227,7 +225,7 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
   void report(std::error_code ec, std::string_view what) {
     if (!reason_) reason_ = ec;
     const bool disconnect = detail::is_disconnect(ec);
-    if (protocol_ && !disconnect && !closing_) protocol_->handle_error(WireframeError<E>::io(ec));
+    if (!disconnect && !closing_) stack_.protocol().handle_error(WireframeError<E>::io(ec));
     const auto level = disconnect ? LogLevel::debug : LogLevel::warn;
     detail::log(level, "connection {} ({}): closing: {}{}{}", ctx_.id(), peer_text(), ec.message(),
                 what.empty() ? "" : ": ", what);
@@ -295,10 +293,8 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
   // the dead letter queue, if any, and are logged.
   void report_lost_pushes() {
     auto lost = pushes_->close_and_take();
-    if (frag_) {  // pushes cut off part-way through their fragments
-      for (Lane lane : {Lane::high, Lane::low}) {
-        if (auto frame = frag_->abandon(lane)) lost.push_back(std::move(*frame));
-      }
+    for (Lane lane : {Lane::high, Lane::low}) {  // pushes cut off part-way through their fragments
+      if (auto frame = frag().abandon(lane)) lost.push_back(std::move(*frame));
     }
     if (lost.empty()) return;
     detail::log(LogLevel::warn, "connection {} ({}): {} pushed frame(s) not sent: connection closed",
@@ -396,7 +392,7 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
   // and more queued behind it. Pushes only see the watermark (publish_outbound_bytes).
   bool responses_paused() const noexcept { return pushes_->paused() || large_response_in_lane(); }
   bool large_response_in_lane() const noexcept {
-    return frag_ && frag_->held_bytes(Lane::response) > app_->settings.outbound_high_watermark;
+    return frag().held_bytes(Lane::response) > app_->settings.outbound_high_watermark;
   }
 
   // After a large frame the read buffer may have grown far past a read chunk. Once the bytes in
@@ -418,7 +414,9 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
   }
 
   std::optional<std::size_t> decode_frames() {
-    const clock::time_point now = frag_ ? clock::now() : clock::time_point{};  // once per read
+    // Once per read, for the stages that want the time (reassembly deadlines, processors).
+    constexpr bool timed = fragments || !Stack::frames_type::empty;
+    const clock::time_point now = timed ? clock::now() : clock::time_point{};
     std::size_t frames = 0;
     inbound_blocked_ = false;
     while (!requests_.full()) {
@@ -434,8 +432,20 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
       }
       ++frames;
       std::span<const std::byte> message = res.frame;
-      if (frag_) {  // the frame is a fragment: on to the packet only once its message is whole
-        const ReassemblyResult r = frag_->feed(res.frame, now);
+      if constexpr (!Stack::frames_type::empty) {  // the app's frame processors, codec side first
+        const InboundFrame in = stack_.frames().inbound(message, FrameContext{ctx_.id(), now});
+        if (in.status == InboundFrame::Status::fail) {
+          report(in.error, "in a frame processor");
+          return std::nullopt;
+        }
+        if (in.status == InboundFrame::Status::hold) {
+          rbuf_.consume(res.consumed);
+          continue;
+        }
+        message = in.frame;
+      }
+      if constexpr (fragments) {  // the frame is a fragment: on to the packet only once its message is whole
+        const ReassemblyResult r = frag().feed(message, now);
         if (r.status != ReassemblyStatus::complete) {
           rbuf_.consume(res.consumed);
           if (r.status == ReassemblyStatus::error && !on_fragment_error(r)) return std::nullopt;
@@ -449,7 +459,7 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
         return std::nullopt;
       }
       rbuf_.consume(res.consumed);
-      if (frag_) frag_->release();  // the reassembled bytes are in the packet now
+      if constexpr (fragments) frag().release();  // the reassembled bytes are in the packet now
       if (serves_inline()) {
         serve_inline(std::move(packet), message.size());
         if (draining_ || closing_) break;  // the handler asked to close, or failed with `close`
@@ -458,7 +468,7 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
         defer(Request{correlation, std::move(packet), message.size(), std::nullopt, nullptr});
       }
     }
-    if (frag_) rearm_reassembly_timer();
+    if constexpr (fragments) rearm_reassembly_timer();
     return frames;
   }
 
@@ -545,11 +555,11 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
   // the batch, and not a large payload (those are borrowed: encode_borrowed). Saves the
   // outbound ring's move in and out and keeps the frame's storage warm for the next request.
   bool encode_directly(P& frame) {
-    if (writing_ || frag_ || !out_.empty() || push_work() || wbuf_.size() >= app_->settings.max_write_batch ||
+    if (writing_ || fragments || !out_.empty() || push_work() || wbuf_.size() >= app_->settings.max_write_batch ||
         frame.encoded_size() >= borrow_threshold) {
       return false;
     }
-    if (protocol_sees_frames_) protocol_->before_send(frame);
+    if constexpr (Stack::protocol_sees_frames) stack_.protocol().before_send(frame);
     encode(frame);
     pushes_in_a_row_ = 0;  // as counted(Lane::response)
     recycle(std::move(frame));
@@ -578,7 +588,7 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
     after_write();
     // A batch at its size limit, or a large message part-way through its fragments, leaves work
     // behind: the writer is rung for it.
-    writer_pending_ = !out_.empty() || push_work() || (frag_ && frag_->active(Lane::response));
+    writer_pending_ = !out_.empty() || push_work() || frag().active(Lane::response);
   }
 
   // Room for all of `frames` without waiting: what enqueue() would find for each in turn, with
@@ -601,7 +611,7 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
 
   // A command is done: the protocol's hook, the packet back to the pool, a close it asked for.
   void end_command(P&& packet) {
-    if (protocol_) protocol_->on_command_end();
+    stack_.protocol().on_command_end();
     recycle(std::move(packet));
     if (ctx_.close_requested()) shutdown();
   }
@@ -623,7 +633,7 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
       stop_reading();
       return false;
     }
-    if (protocol_) protocol_->handle_error(WireframeError<E>::io(r.error));
+    stack_.protocol().handle_error(WireframeError<E>::io(r.error));
     detail::log(LogLevel::warn, "connection {} ({}): dropped fragmented message{} ({} bytes): {}",
                 ctx_.id(), peer_text(), id, r.dropped_bytes, r.error.message());
     return true;
@@ -634,7 +644,7 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
       // The peer finished sending. Answer what it sent, then close; bytes of an unfinished
       // frame can never complete.
       peer_eof_ = true;
-      if (protocol_) protocol_->on_eof(rbuf_.readable());
+      stack_.protocol().on_eof(rbuf_.readable());
       if (!rbuf_.empty()) report(make_error_code(errc::truncated_frame), "peer closed mid-frame");
     } else if (!(ec == asio::error::operation_aborted && (draining_ || closing_ || stop_reading_))) {
       fail(ec, "read");
@@ -655,8 +665,8 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
         on_timeout(*expired);
         if (closing_) break;
       }
-      if (frag_ && !reader_done_) {
-        frag_->expire(now, [this](const ReassemblyResult& r) { (void)on_fragment_error(r); });
+      if constexpr (fragments) {
+        if (!reader_done_) frag().expire(now, [this](const ReassemblyResult& r) { (void)on_fragment_error(r); });
       }
       if (reader_done_ && !timeouts_.any()) break;  // reassembly deadlines were all there was
       timer_deadline_ = next_watchdog_check(now);
@@ -667,15 +677,19 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
 
   clock::time_point next_watchdog_check(clock::time_point now) const {
     clock::time_point next = timeouts_.any() ? timeouts_.next_check(now) : clock::time_point::max();
-    if (frag_ && !reader_done_) {
-      if (const auto deadline = frag_->next_deadline()) next = std::min(next, *deadline);
+    if constexpr (fragments) {
+      if (!reader_done_) {
+        if (const auto deadline = frag().next_deadline()) next = std::min(next, *deadline);
+      }
     }
     return next;
   }
 
   void rearm_reassembly_timer() {
-    const auto deadline = frag_->next_deadline();
-    if (deadline && *deadline < timer_deadline_) timer_.cancel();
+    if constexpr (fragments) {  // (every member is compiled for the library's default actor)
+      const auto deadline = frag().next_deadline();
+      if (deadline && *deadline < timer_deadline_) timer_.cancel();
+    }
   }
 
   // Trickling, stalled and silent peers are closed at once; an idle one gracefully.
@@ -808,8 +822,8 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
       auto [error, detail_text] = std::move(*stream_error_);
       stream_error_.reset();
       co_await on_handler_failure(request, correlation, std::move(error), detail_text);
-    } else if (protocol_) {
-      std::optional<P> terminator = protocol_->stream_end_frame();
+    } else if constexpr (Stack::has_protocol) {
+      std::optional<P> terminator = stack_.protocol().stream_end_frame();
       if (terminator) co_await enqueue(std::move(*terminator), correlation);
     }
   }
@@ -827,7 +841,7 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
 
   asio::awaitable<void> on_handler_failure(P& request, std::uint64_t correlation, WireframeError<E> error,
                                            std::string_view what) {
-    if (protocol_) protocol_->handle_error(error);
+    stack_.protocol().handle_error(error);
     detail::log(LogLevel::warn, "connection {} ({}): handler for message id {} failed: {}{}{}",
                 ctx_.id(), peer_text(), request.id(), error, what.empty() ? "" : ": ", what);
     switch (app_->error_policy) {
@@ -897,7 +911,7 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
   void after_write() {
     wbuf_.clear();
     release_borrowed();
-    if (frag_) frag_written();
+    if constexpr (fragments) frag_written();
     publish_outbound_bytes();
     const bool lane_was_big = lane_was_big_;
     lane_was_big_ = large_response_in_lane();
@@ -969,9 +983,7 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
   // still overtakes a large response between two of its fragments (when the strategy allows
   // fragments to interleave; otherwise the message's lane is served alone until it is done).
   bool write_next_frame() {
-    if (frag_) {
-      if (const auto only = frag_->exclusive()) return write_from(*only) && counted(*only);
-    }
+    if (const auto only = frag().exclusive()) return write_from(*only) && counted(*only);
     const std::size_t n = app_->settings.max_high_before_low;
     if (n > 0 && pushes_in_a_row_ >= n && write_from(Lane::response)) return counted(Lane::response);
     if (!push_work()) {  // no lock taken when nothing was pushed
@@ -1002,25 +1014,27 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
   }
 
   bool push_work() const {
-    return pushes_->maybe_nonempty() || (frag_ && (frag_->active(Lane::high) || frag_->active(Lane::low)));
+    return pushes_->maybe_nonempty() || frag().active(Lane::high) || frag().active(Lane::low);
   }
 
   // Writes one frame, or the next fragment of the lane's message, from `lane`'s source into
   // the batch. False when that source has nothing to write now.
   bool write_from(Lane lane) {
     std::error_code ec;
-    if (frag_ && frag_->active(lane)) {
-      std::optional<P> finished = frag_->write_next(lane, wbuf_, ec);
-      if (ec) report_unsent(lane, ec);
-      if (finished) recycle(std::move(*finished));
-      return true;
+    if constexpr (fragments) {
+      if (frag().active(lane)) {
+        std::optional<P> finished = frag().write_next(lane, wbuf_, ec);
+        if (ec) report_unsent(lane, ec);
+        if (finished) recycle(std::move(*finished));
+        return true;
+      }
+      if (!frag().ready(lane)) return false;  // its buffer is still in the batch
     }
-    if (frag_ && !frag_->ready(lane)) return false;  // its buffer is still in the batch
     std::optional<P> frame = take_from(lane);
     if (!frame) return false;
-    if (protocol_sees_frames_) protocol_->before_send(*frame);
-    if (frag_) {
-      std::optional<P> done = frag_->write(lane, std::move(*frame), wbuf_, ec);
+    if constexpr (Stack::protocol_sees_frames) stack_.protocol().before_send(*frame);
+    if constexpr (fragments) {
+      std::optional<P> done = frag().write(lane, std::move(*frame), wbuf_, ec);
       if (ec) report_unsent(lane, ec);
       if (done) recycle(std::move(*done));
       return true;
@@ -1037,13 +1051,13 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
   // a large reply is never copied, nor held twice. One such packet per batch (a batch is full
   // after it anyway). False when the packet or codec cannot, or the payload is small.
   bool encode_borrowed(P& frame) {
-    if constexpr (SplitEncodablePacket<P> && PrefixFrameCodec<C>) {
+    if constexpr (SplitEncodablePacket<P> && PrefixFrameCodec<typename Stack::codec_type>) {
       if (borrowed_ || frame.payload().size() < borrow_threshold) return false;
       borrowed_.emplace(std::move(frame));  // a moved vector keeps its buffer: the span holds
       const auto payload = borrowed_->payload();
       const std::size_t header = borrowed_->encoded_header_size();
       ByteBuffer& out = wbuf_.bytes();
-      if (auto ec = app_->codec.encode_prefix(header + payload.size(), out)) {  // appends nothing
+      if (auto ec = stack_.codec().encode_prefix(header + payload.size(), out)) {  // appends nothing
         detail::log(LogLevel::error, "connection {}: dropped an outbound frame (message id {}, {} bytes): {}",
                     ctx_.id(), borrowed_->id(), header + payload.size(), ec.message());
         release_borrowed();
@@ -1076,7 +1090,7 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
                 lane == Lane::response ? "response" : "pushed", ec.message());
   }
 
-  bool pushes_drained() const { return !push_work() && !(frag_ && frag_->active(Lane::response)); }
+  bool pushes_drained() const { return !push_work() && !frag().active(Lane::response); }
 
   std::optional<P> next_response_frame() {
     while (!out_.empty()) {
@@ -1109,7 +1123,7 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
 
   void encode(const P& frame) {
     const std::size_t n = frame.encoded_size();
-    auto ec = app_->codec.encode(n, wbuf_.bytes(), [&frame](std::span<std::byte> dst) { frame.encode_to(dst); });
+    auto ec = stack_.codec().encode(n, wbuf_.bytes(), [&frame](std::span<std::byte> dst) { frame.encode_to(dst); });
     if (ec) {
       detail::log(LogLevel::error, "connection {}: dropped an outbound frame (message id {}, {} bytes): {}",
                   ctx_.id(), frame.id(), n, ec.message());
@@ -1121,11 +1135,16 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
   // The batch is out: the fragment lanes' slices are free, and the messages whose last
   // fragments it carried come back for recycling.
   void frag_written() {
-    frag_->written();
-    for (Lane lane : {Lane::high, Lane::low, Lane::response}) {
-      if (auto done = frag_->reclaim(lane)) recycle(std::move(*done));
+    if constexpr (fragments) {
+      frag().written();
+      for (Lane lane : {Lane::high, Lane::low, Lane::response}) {
+        if (auto done = frag().reclaim(lane)) recycle(std::move(*done));
+      }
     }
   }
+
+  typename Stack::fragments_type& frag() noexcept { return stack_.fragments(); }
+  const typename Stack::fragments_type& frag() const noexcept { return stack_.fragments(); }
 
   void release_borrowed() {
     if (!borrowed_) return;
@@ -1152,6 +1171,7 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
   std::shared_ptr<const App> app_;
   ConnectionTracker& tracker_;
   ConnectionContext ctx_;
+  Stack stack_;  // this connection's processor stages (after ctx_: the protocol's hooks see it)
 
   ByteBuffer rbuf_;
   GatherBuffer wbuf_;
@@ -1173,8 +1193,6 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
   asio::cancellation_signal dispatch_cancel_;
   asio::cancellation_signal writer_cancel_;
 
-  std::unique_ptr<detail::ProtocolHooks<P, E>> protocol_;  // null without with_protocol()
-  std::unique_ptr<detail::FragmentLayer<P>> frag_;         // null without with_fragmentation()
   asio::steady_timer timer_;  // the watchdog's, then the lingering close's
   clock::time_point timer_deadline_ = clock::time_point::max();
   asio::cancellation_signal timer_cancel_;
@@ -1192,7 +1210,6 @@ class ConnectionActor final : public TrackedConnection, public detail::UsageSour
   bool reader_waiting_ = false;             // parked in reader() for room (back-pressure)
   bool lane_was_big_ = false;               // large_response_in_lane() after the last write
   bool writer_finished_ = false;
-  bool protocol_sees_frames_ = false;
   std::size_t high_in_a_row_ = 0;
   std::size_t pushes_in_a_row_ = 0;
   int live_tasks_ = 0;

@@ -9,7 +9,9 @@
 //       .build();                                // validates, freezes, shares
 //
 // Template parameters: the frame codec, the packet type (Envelope unless your protocol has its
-// own header layout) and E, the protocol's typed error.
+// own header layout), E, the protocol's typed error, and the processor stack between codec and
+// packet, which with_processor(), with_fragmentation() and with_protocol() extend: each returns
+// an app of a new type (docs/architecture.md, "The processor stack").
 
 #include <algorithm>
 #include <chrono>
@@ -33,12 +35,14 @@
 #include "wireframe/codec/length_delimited.hpp"
 #include "wireframe/error/wireframe_error.hpp"
 #include "wireframe/fragment/fragment_adapter.hpp"
-#include "wireframe/fragment/fragment_layer.hpp"
 #include "wireframe/fragment/fragment_policy.hpp"
 #include "wireframe/fragment/reassembler.hpp"
+#include "wireframe/log/log.hpp"
 #include "wireframe/packet/envelope.hpp"
 #include "wireframe/packet/message.hpp"
 #include "wireframe/packet/packet.hpp"
+#include "wireframe/processor/frame_processor.hpp"
+#include "wireframe/processor/processor_stack.hpp"
 #include "wireframe/protocol/wireframe_protocol.hpp"
 #include "wireframe/push/dead_letter_queue.hpp"
 #include "wireframe/push/session_registry.hpp"
@@ -49,11 +53,29 @@ namespace wireframe {
 // Message id of the default error frame (Envelope-like packets): payload is a UTF-8 text.
 inline constexpr std::uint32_t error_message_id = 0xFFFF'FFFFu;
 
-template <FrameCodec C, Packet P, class E>
+template <FrameCodec C, Packet P, class E, class... Stages>
 struct BuiltApp;
 
-template <FrameCodec C = LengthDelimitedCodec, Packet P = Envelope, class E = NoProtocolError>
+namespace detail {
+// Whether an app was used: built, or passed on (extended by a stage method, copied, moved). A
+// copy is a fresh, unused app; its source counts as passed on.
+struct UseMark {
+  mutable bool used = false;
+  UseMark() = default;
+  UseMark(const UseMark& from) noexcept { from.used = true; }
+  UseMark& operator=(const UseMark& from) noexcept {
+    from.used = true;
+    used = false;
+    return *this;
+  }
+};
+}  // namespace detail
+
+template <FrameCodec C = LengthDelimitedCodec, Packet P = Envelope, class E = NoProtocolError, class... Stages>
 class WireframeApp {
+  static constexpr bool has_fragmentation = (detail::is_fragment_stage<Stages> || ...);
+  static constexpr bool has_protocol = (detail::is_protocol_stage<Stages> || ...);
+
  public:
   using codec_type = C;
   using packet_type = P;
@@ -68,8 +90,6 @@ class WireframeApp {
   using TeardownHook = std::function<void(ConnectionContext&, std::error_code)>;
   // Builds the frame sent for unknown ids / failed handlers; nullopt sends nothing.
   using ErrorFrameBuilder = std::function<std::optional<P>(const P&, const WireframeError<E>&)>;
-  // Makes a connection's fragmentation state (null function: no fragmentation).
-  using FragmentFactory = std::function<std::unique_ptr<detail::FragmentLayer<P>>(const C&)>;
 
   WireframeApp() {
     if constexpr (std::constructible_from<P, std::uint32_t, std::uint64_t, std::string_view>) {
@@ -198,15 +218,26 @@ class WireframeApp {
     return *this;
   }
   // The protocol's connection-level hooks (protocol/wireframe_protocol.hpp); each connection
-  // gets its own copy of `protocol`.
+  // gets its own copy of `protocol`. Returns the app with the protocol in its processor stack
+  // (a new type: use the result).
   template <class Proto>
     requires WireframeProtocol<Proto, P, E>
-  WireframeApp& with_protocol(Proto protocol) {
-    protocol_ = [proto = std::move(protocol)](ConnectionContext& connection)
-        -> std::unique_ptr<detail::ProtocolHooks<P, E>> {
-      return std::make_unique<detail::ProtocolInstance<Proto, P, E>>(proto, connection);
-    };
-    return *this;
+  [[nodiscard]] WireframeApp<C, P, E, Stages..., detail::ProtocolStage<Proto>> with_protocol(Proto protocol) const {
+    static_assert(!has_protocol, "an app has one protocol: with_protocol() once");
+    // Instantiates the connection's view of it here, so its hook checks fail at this call.
+    static_assert(sizeof(detail::ProtocolInstance<Proto, P, E>) > 0);
+    return {*this, detail::ProtocolStage<Proto>{std::move(protocol)}};
+  }
+
+  // A frame processor of your own (processor/frame_processor.hpp) on top of the ones added
+  // before it; each connection gets its own copy. Returns the app with it in its processor
+  // stack (a new type: use the result).
+  template <FrameProcessor T>
+  [[nodiscard]] WireframeApp<C, P, E, Stages..., T> with_processor(T processor) const {
+    static_assert(!has_fragmentation,
+                  "add frame processors before with_fragmentation(): they run on every wire "
+                  "frame, below the fragment layer");
+    return {*this, std::move(processor)};
   }
 
   // Per-connection push rate limit: `frames_per_second` on average, bursts up to `burst`.
@@ -233,23 +264,25 @@ class WireframeApp {
   // see whole messages, and responses and pushes larger than a fragment are split. `limits`
   // bound what a peer can make a connection buffer; `policy` says which reassembly errors close
   // the connection. Both peers must be configured alike. build() checks that the largest
-  // fragment fits the codec's max_frame_length() and that `limits` are valid.
+  // fragment fits the codec's max_frame_length() (less the frame processors' overhead) and that
+  // `limits` are valid. Returns the app with the fragment layer in its processor stack, above
+  // the frame processors added before (a new type: use the result).
   template <class Strategy>
     requires FragmentStrategy<Strategy, P>
-  WireframeApp& with_fragmentation(Strategy strategy, ReassemblyLimits limits = {},
-                                   FragmentErrorPolicy policy = FragmentErrorPolicy::by_kind) {
-    fragment_error_.clear();
+  [[nodiscard]] WireframeApp<C, P, E, Stages..., detail::FragmentStage<Strategy>> with_fragmentation(
+      Strategy strategy, ReassemblyLimits limits = {},
+      FragmentErrorPolicy policy = FragmentErrorPolicy::by_kind) const {
+    static_assert(!has_fragmentation, "an app has one fragment layer: with_fragmentation() once");
+    WireframeApp<C, P, E, Stages..., detail::FragmentStage<Strategy>> next(
+        *this, detail::FragmentStage<Strategy>{strategy, limits});
     try {
       (void)Reassembler<Strategy>(strategy, limits);  // validates the limits
     } catch (const std::invalid_argument& e) {
-      fragment_error_ = e.what();
+      next.fragment_error_ = e.what();
     }
-    fragment_frame_size_ = saturating_add(strategy.max_header_size(), strategy.max_fragment_payload(P{}));
-    fragment_policy_ = policy;
-    fragmentation_ = [strategy, limits](const C& codec) -> std::unique_ptr<detail::FragmentLayer<P>> {
-      return std::make_unique<FragmentAdapter<Strategy, C, P>>(codec, strategy, limits);
-    };
-    return *this;
+    next.fragment_frame_size_ = saturating_add(strategy.max_header_size(), strategy.max_fragment_payload(P{}));
+    next.fragment_policy_ = policy;
+    return next;
   }
 
   WireframeApp& max_high_before_low(std::size_t n) {
@@ -302,9 +335,45 @@ class WireframeApp {
   // Validates and freezes the description. Throws std::system_error with
   // errc::duplicate_route (naming the id) or errc::invalid_configuration: mistakes in setup are
   // reported before the server starts, never discovered on the wire.
-  [[nodiscard]] std::shared_ptr<const BuiltApp<C, P, E>> build() const;
+  [[nodiscard]] std::shared_ptr<const BuiltApp<C, P, E, Stages...>> build() const;
+
+  // A stage method returns a new app; building the old one instead would drop the stage
+  // silently (a chain whose result is thrown away: `builder.x().with_fragmentation(s).route(..);`
+  // leaves `builder` without fragmentation). An app with stages that is neither built nor
+  // extended says so when it goes away.
+  ~WireframeApp() {
+    if constexpr (sizeof...(Stages) > 0) {
+      if (!used_.used) {
+        detail::log(LogLevel::warn,
+                    "a WireframeApp with {} processor stage(s) was destroyed without build(): the "
+                    "result of with_processor(), with_fragmentation() or with_protocol() was "
+                    "discarded (each returns a new app)",
+                    sizeof...(Stages));
+      }
+    }
+  }
+  WireframeApp(const WireframeApp&) = default;
+  WireframeApp(WireframeApp&&) = default;
+  WireframeApp& operator=(const WireframeApp&) = default;
+  WireframeApp& operator=(WireframeApp&&) = default;
 
  private:
+  template <FrameCodec, Packet, class, class...>
+  friend class WireframeApp;
+
+  // This app with one more stage on top of its processor stack.
+  template <class... Old, class Added>
+  WireframeApp(const WireframeApp<C, P, E, Old...>& o, Added added)
+      : codec_(o.codec_), routes_(o.routes_), duplicates_(o.duplicates_), middleware_(o.middleware_),
+        state_(o.state_), setup_(o.setup_), teardown_(o.teardown_),
+        unknown_policy_(o.unknown_policy_), error_policy_(o.error_policy_),
+        error_frame_(o.error_frame_), settings_(o.settings_), registry_(o.registry_),
+        dead_letters_(o.dead_letters_), fragment_policy_(o.fragment_policy_),
+        fragment_frame_size_(o.fragment_frame_size_), fragment_error_(o.fragment_error_),
+        stages_(std::tuple_cat(o.stages_, std::make_tuple(std::move(added)))) {
+    o.used_.used = true;
+  }
+
   // A handler taking (P&, ConnectionContext&): a coroutine or a plain function, by what it returns.
   template <class H>
   void add_handler(std::uint32_t id, H handler) {
@@ -353,21 +422,21 @@ class WireframeApp {
   ErrorFrameBuilder error_frame_;
   ConnectionSettings settings_;
   std::shared_ptr<SessionRegistry<P>> registry_;
-  detail::ProtocolFactory<P, E> protocol_;
   std::shared_ptr<DeadLetterQueue<P>> dead_letters_;
-  FragmentFactory fragmentation_;
   FragmentErrorPolicy fragment_policy_ = FragmentErrorPolicy::by_kind;
   std::size_t fragment_frame_size_ = 0;
   std::string fragment_error_;
+  std::tuple<Stages...> stages_;  // the app's copy of each stage: each connection copies them
+  detail::UseMark used_;          // built, extended or copied (see ~WireframeApp)
 
   void check_fragmentation() const;
   void check_budgets() const;
 };
 
 // The frozen app: shared by all connections of all workers, never mutated.
-template <FrameCodec C, Packet P, class E>
+template <FrameCodec C, Packet P, class E, class... Stages>
 struct BuiltApp {
-  using App = WireframeApp<C, P, E>;
+  using App = WireframeApp<C, P, E, Stages...>;
   using codec_type = C;
   using packet_type = P;
   using error_type = E;
@@ -375,6 +444,7 @@ struct BuiltApp {
   using Handler = typename App::Handler;
   using SyncHandler = typename App::SyncHandler;
   using Route = detail::RouteHandler<Handler, SyncHandler>;
+  using stack_type = detail::ProcessorStack<C, P, E, Stages...>;  // one per connection
 
   C codec;
   std::vector<std::pair<std::uint32_t, Route>> routes;  // sorted by id, middleware applied
@@ -386,10 +456,9 @@ struct BuiltApp {
   typename App::ErrorFrameBuilder error_frame;
   ConnectionSettings settings;
   std::shared_ptr<SessionRegistry<P>> registry;  // may be null
-  detail::ProtocolFactory<P, E> protocol;        // may be empty
   std::shared_ptr<DeadLetterQueue<P>> dead_letters;  // may be null
-  typename App::FragmentFactory fragmentation;        // empty: no fragmentation
   FragmentErrorPolicy fragment_policy;
+  std::tuple<Stages...> stages;  // the processor stack's prototypes
 
   [[nodiscard]] const Route* find(std::uint32_t id) const noexcept {
     auto it = std::lower_bound(routes.begin(), routes.end(), id,
@@ -398,8 +467,9 @@ struct BuiltApp {
   }
 };
 
-template <FrameCodec C, Packet P, class E>
-std::shared_ptr<const BuiltApp<C, P, E>> WireframeApp<C, P, E>::build() const {
+template <FrameCodec C, Packet P, class E, class... Stages>
+std::shared_ptr<const BuiltApp<C, P, E, Stages...>> WireframeApp<C, P, E, Stages...>::build() const {
+  used_.used = true;
   if (!duplicates_.empty()) {
     throw std::system_error(make_error_code(errc::duplicate_route),
                             fmt::format("message id {} is routed more than once", duplicates_[0]));
@@ -420,9 +490,9 @@ std::shared_ptr<const BuiltApp<C, P, E>> WireframeApp<C, P, E>::build() const {
                             "an error_frame policy needs WireframeApp::error_frame(builder)");
   }
 
-  auto built = std::make_shared<BuiltApp<C, P, E>>(BuiltApp<C, P, E>{
+  auto built = std::make_shared<BuiltApp<C, P, E, Stages...>>(BuiltApp<C, P, E, Stages...>{
       codec_, {}, state_, setup_, teardown_, unknown_policy_, error_policy_, error_frame_, s,
-      registry_, protocol_, dead_letters_, fragmentation_, fragment_policy_});
+      registry_, dead_letters_, fragment_policy_, stages_});
   for (const auto& [id, route] : routes_) {
     if (middleware_.empty()) {
       built->routes.emplace_back(id, route);
@@ -443,8 +513,8 @@ std::shared_ptr<const BuiltApp<C, P, E>> WireframeApp<C, P, E>::build() const {
   return built;
 }
 
-template <FrameCodec C, Packet P, class E>
-void WireframeApp<C, P, E>::check_budgets() const {
+template <FrameCodec C, Packet P, class E, class... Stages>
+void WireframeApp<C, P, E, Stages...>::check_budgets() const {
   const auto& s = settings_;
   const auto negative = std::chrono::milliseconds::zero();
   if (s.max_inbound_bytes == 0 || s.outbound_high_watermark == 0 ||
@@ -461,18 +531,24 @@ void WireframeApp<C, P, E>::check_budgets() const {
   }
 }
 
-template <FrameCodec C, Packet P, class E>
-void WireframeApp<C, P, E>::check_fragmentation() const {
-  if (!fragmentation_) return;
-  if (!fragment_error_.empty()) {
-    throw std::system_error(make_error_code(errc::invalid_configuration), fragment_error_);
-  }
-  if (codec_.max_frame_length() < fragment_frame_size_) {
-    throw std::system_error(make_error_code(errc::invalid_configuration),
-                            fmt::format("fragments of up to {} bytes (header + payload) do not fit "
-                                        "the codec's max_frame_length() of {} bytes: lower the "
-                                        "strategy's payload cap or raise the codec's limit",
-                                        fragment_frame_size_, codec_.max_frame_length()));
+template <FrameCodec C, Packet P, class E, class... Stages>
+void WireframeApp<C, P, E, Stages...>::check_fragmentation() const {
+  if constexpr (has_fragmentation) {
+    if (!fragment_error_.empty()) {
+      throw std::system_error(make_error_code(errc::invalid_configuration), fragment_error_);
+    }
+    // The frame processors below the fragment layer add their overhead to every fragment.
+    auto frames = detail::FrameStagesOf<Stages...>::make(stages_);
+    const std::size_t room = detail::sealing_codec_t<C, decltype(frames)>(codec_, frames).max_frame_length();
+    if (room < fragment_frame_size_) {
+      throw std::system_error(make_error_code(errc::invalid_configuration),
+                              fmt::format("fragments of up to {} bytes (header + payload) do not fit "
+                                          "the {} bytes a frame body has room for (the codec's "
+                                          "max_frame_length() less the frame processors' "
+                                          "overhead): lower the strategy's payload cap or raise "
+                                          "the codec's limit",
+                                          fragment_frame_size_, room));
+    }
   }
 }
 

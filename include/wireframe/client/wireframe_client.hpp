@@ -9,6 +9,12 @@
 // One coroutine at a time may use a client (it reads the socket itself when it waits; frames
 // that arrive for someone else, such as pushes or other correlation ids, are kept in an inbox
 // for a later receive()). Errors are returned, never thrown.
+//
+// Frame processors (processor/frame_processor.hpp) are the client's last template parameters,
+// in the server's order (nearest the codec first): WireframeClient<C, P, Crc32c> speaks to an app
+// built with .with_processor(Crc32c{}). They run through the same code as on the server
+// (detail::FrameStages). Fragmentation is set at run time (with_fragmentation): a client is not
+// on a hot path, so its fragment layer is reached through a small virtual interface.
 
 #include <chrono>
 #include <cstdint>
@@ -30,18 +36,28 @@
 #include "wireframe/packet/envelope.hpp"
 #include "wireframe/packet/message.hpp"
 #include "wireframe/packet/packet.hpp"
+#include "wireframe/processor/frame_processor.hpp"
+#include "wireframe/processor/frame_stages.hpp"
 
 namespace wireframe {
 
-template <FrameCodec C = LengthDelimitedCodec, Packet P = Envelope>
+template <FrameCodec C = LengthDelimitedCodec, Packet P = Envelope, FrameProcessor... T>
 class WireframeClient {
+  using Sealing = detail::SealingCodec<C, T...>;
+
  public:
   using Result = std::tuple<std::error_code, P>;
 
+  // The frame processors default-constructed, or as given.
   explicit WireframeClient(asio::any_io_executor ex, C codec = {})
-      : socket_(std::move(ex)),
-        codec_(std::move(codec)),
-        rbuf_(saturating_add(saturating_add(codec_.max_frame_length(), codec_.max_overhead()), read_chunk)) {}
+      : WireframeClient(std::move(ex), std::move(codec), std::tuple<T...>{}) {}
+  WireframeClient(asio::any_io_executor ex, C codec, T... processors)
+    requires(sizeof...(T) > 0)
+      : WireframeClient(std::move(ex), std::move(codec), std::tuple<T...>(std::move(processors)...)) {}
+
+  // The fragment layer and the codec it writes through point into the client: it stays put.
+  WireframeClient(const WireframeClient&) = delete;
+  WireframeClient& operator=(const WireframeClient&) = delete;
 
   // Fragments like a server built with WireframeApp::with_fragmentation(strategy, limits):
   // frames sent are split, frames received reassembled (docs/fragmentation.md). A reassembly
@@ -50,7 +66,7 @@ class WireframeClient {
   template <class Strategy>
     requires FragmentStrategy<Strategy, P>
   WireframeClient& with_fragmentation(Strategy strategy, ReassemblyLimits limits = {}) {
-    frag_ = std::make_unique<FragmentAdapter<Strategy, C, P>>(codec_, strategy, limits);
+    frag_ = std::make_unique<FragmentAdapter<Strategy, Sealing, P>>(sealed_, strategy, limits);
     return *this;
   }
 
@@ -155,10 +171,17 @@ class WireframeClient {
  private:
   static constexpr std::size_t read_chunk = 16 * 1024;
 
+  WireframeClient(asio::any_io_executor ex, C codec, std::tuple<T...> processors)
+      : socket_(std::move(ex)),
+        codec_(std::move(codec)),
+        stages_(processors),
+        sealed_(codec_, stages_),
+        rbuf_(saturating_add(saturating_add(codec_.max_frame_length(), codec_.max_overhead()), read_chunk)) {}
+
   std::error_code encode(const P& frame) {
     if (frag_) return frag_->write_all(frame, wbuf_);
-    return codec_.encode(frame.encoded_size(), wbuf_.bytes(),
-                         [&frame](std::span<std::byte> dst) { frame.encode_to(dst); });
+    return sealed_.encode(frame.encoded_size(), wbuf_.bytes(),
+                          [&frame](std::span<std::byte> dst) { frame.encode_to(dst); });
   }
 
   asio::awaitable<std::error_code> flush() {
@@ -192,9 +215,11 @@ class WireframeClient {
       const DecodeResult res = codec_.decode(rbuf_.readable());
       if (res.status == DecodeStatus::error) co_return Result{res.error, P{}};
       if (res.status == DecodeStatus::frame) {
+        const InboundFrame in = stages_.inbound(res.frame, FrameContext{0, last_read_});
+        if (in.status == InboundFrame::Status::fail) co_return Result{in.error, P{}};
         P frame;
         std::error_code ec;
-        const bool whole = take_packet(res.frame, frame, ec);
+        const bool whole = in.status == InboundFrame::Status::pass && take_packet(in.frame, frame, ec);
         rbuf_.consume(res.consumed);
         if (whole) co_return Result{ec, std::move(frame)};
         continue;
@@ -212,12 +237,14 @@ class WireframeClient {
         co_return Result{out, P{}};
       }
       rbuf_.commit(n);
-      if (frag_) last_read_ = std::chrono::steady_clock::now();
+      if (frag_ || !detail::FrameStages<T...>::empty) last_read_ = std::chrono::steady_clock::now();
     }
   }
 
   asio::ip::tcp::socket socket_;
   C codec_;
+  detail::FrameStages<T...> stages_;
+  Sealing sealed_;  // codec_ under stages_: what the client writes through
   ByteBuffer rbuf_;
   GatherBuffer wbuf_;
   std::unique_ptr<detail::FragmentLayer<P>> frag_;  // null unless with_fragmentation()

@@ -26,6 +26,7 @@ enum class errc {
   handshake_timed_out,   // the first frame was not complete within handshake_timeout
   output_limit_exceeded, // a response would take the queued outbound bytes past max_outbound_bytes
   too_many_connections,  // the server was at max_connections
+  corrupt_frame,         // a frame failed a frame processor's integrity check (e.g. a checksum)
 };
 
 const std::error_category& wireframe_category() noexcept;

@@ -51,8 +51,6 @@
 #include <concepts>
 #include <cstddef>
 #include <exception>
-#include <functional>
-#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -223,24 +221,10 @@ struct hook_check {
   static constexpr bool on_eof = listed<hook::on_eof> && calls_on_eof;
 };
 
-// The connection's view of its protocol instance: type-erased so the app's type (and the
-// precompiled default actor) does not depend on the protocol.
-template <class P, class E>
-class ProtocolHooks {
- public:
-  virtual ~ProtocolHooks() = default;
-  virtual void on_connection_setup(PushHandle<P> handle) = 0;
-  virtual void before_send(P& frame) = 0;
-  virtual void on_command_end() = 0;
-  virtual void handle_error(const WireframeError<E>& error) = 0;
-  virtual std::optional<P> stream_end_frame() = 0;
-  virtual void on_eof(std::span<const std::byte> partial) = 0;
-  // False when the protocol has no before_send: the writer then skips the call per frame.
-  [[nodiscard]] virtual bool sees_frames() const noexcept = 0;
-};
-
+// A connection's protocol: its copy of the protocol object, its connection_state, and the hooks
+// as the actor calls them (a hook the protocol does not list is an empty function).
 template <class Proto, class P, class E>
-class ProtocolInstance final : public ProtocolHooks<P, E> {
+class ProtocolInstance final {
   using S = protocol_state_t<Proto>;
   using Ctx = ProtocolContext<S>;
   using check = hook_check<Proto, P, E>;
@@ -305,39 +289,43 @@ class ProtocolInstance final : public ProtocolHooks<P, E> {
   ProtocolInstance(const Proto& proto, ConnectionContext& connection)
       : proto_(proto), ctx_(connection, state_) {}
 
-  void on_connection_setup(PushHandle<P> handle) override {
+  static constexpr bool sees_frames = check::before_send;  // the writer skips before_send otherwise
+
+  ProtocolInstance(const ProtocolInstance&) = delete;  // ctx_ points at state_
+  ProtocolInstance& operator=(const ProtocolInstance&) = delete;
+
+  void on_connection_setup(PushHandle<P> handle) {
     if constexpr (check::on_connection_setup) {
       guarded("on_connection_setup", [&] { proto_.on_connection_setup(std::move(handle), ctx_); });
     }
   }
-  void before_send(P& frame) override {
+  void before_send(P& frame) {
     if constexpr (check::before_send) {
       guarded("before_send", [&] { proto_.before_send(frame, ctx_); });
     }
   }
-  void on_command_end() override {
+  void on_command_end() {
     if constexpr (check::on_command_end) {
       guarded("on_command_end", [&] { proto_.on_command_end(ctx_); });
     }
   }
-  void handle_error(const WireframeError<E>& error) override {
+  void handle_error(const WireframeError<E>& error) {
     if constexpr (check::handle_error) {
       guarded("handle_error", [&] { proto_.handle_error(error, ctx_); });
     }
   }
-  std::optional<P> stream_end_frame() override {
+  std::optional<P> stream_end_frame() {
     std::optional<P> frame;
     if constexpr (check::stream_end_frame) {
       guarded("stream_end_frame", [&] { frame = proto_.stream_end_frame(ctx_); });
     }
     return frame;
   }
-  void on_eof(std::span<const std::byte> partial) override {
+  void on_eof(std::span<const std::byte> partial) {
     if constexpr (check::on_eof) {
       guarded("on_eof", [&] { proto_.on_eof(partial, ctx_); });
     }
   }
-  [[nodiscard]] bool sees_frames() const noexcept override { return check::before_send; }
 
  private:
   template <class Fn>
@@ -354,11 +342,6 @@ class ProtocolInstance final : public ProtocolHooks<P, E> {
   S state_{};
   Ctx ctx_;
 };
-
-// Stored in the built app: makes each connection's instance.
-template <class P, class E>
-using ProtocolFactory =
-    std::function<std::unique_ptr<ProtocolHooks<P, E>>(ConnectionContext& connection)>;
 
 }  // namespace detail
 }  // namespace wireframe
