@@ -1,8 +1,8 @@
 #pragma once
-// detail::FragmentLayer<P>: the connection's view of its fragmentation state, whatever the
-// strategy. FragmentAdapter (fragment_adapter.hpp) is the implementation; the connection actor
-// and the client hold one through this interface so that the strategy does not become part of
-// the app's type (one virtual call per frame, only on connections that fragment).
+// detail::FragmentLayer<P>: fragmentation state, whatever the strategy. FragmentAdapter
+// (fragment_adapter.hpp) is the implementation. The client holds one through this interface, so
+// that with_fragmentation() can be called on it at run time; the connection actor holds its
+// adapter by the concrete (final) type, in the app's processor stack, so its calls are direct.
 //
 // Outbound, the writer has three lanes, one per source of its biased select (high pushes, low
 // pushes, responses). A lane splits at most one message at a time; with a strategy that
