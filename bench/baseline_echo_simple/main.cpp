@@ -34,17 +34,13 @@
 namespace {
 
 using asio::ip::tcp;
-constexpr auto nothrow = asio::experimental::as_tuple(asio::use_awaitable);
+using bench::plain::nothrow;
+using bench::plain::max_body;
+using bench::plain::header_len;
+using bench::plain::echo_id;
+using bench::plain::load_be32;
 
 constexpr std::size_t initial_buffer = 16 * 1024;
-constexpr std::uint32_t max_body = 8 * 1024 * 1024;
-constexpr std::uint32_t header_len = 12;
-constexpr std::uint32_t echo_id = 1;
-
-std::uint32_t load_be32(const unsigned char* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
-         std::uint32_t{p[3]};
-}
 
 asio::awaitable<void> session(tcp::socket sock) {
   asio::error_code ignored;

@@ -23,6 +23,19 @@ namespace bench::plain {
 
 using asio::ip::tcp;
 using Session = asio::awaitable<void> (*)(tcp::socket);
+inline constexpr auto nothrow = asio::experimental::as_tuple(asio::use_awaitable);
+
+// The wire format both baselines parse: a 4-byte big-endian length, then the envelope (message id
+// 4, correlation id 8, payload). wireframe's default cap on a body: all servers refuse the same
+// frames.
+inline constexpr std::uint32_t max_body = 8 * 1024 * 1024;
+inline constexpr std::uint32_t header_len = 12;
+inline constexpr std::uint32_t echo_id = 1;
+
+inline std::uint32_t load_be32(const unsigned char* p) {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+         std::uint32_t{p[3]};
+}
 
 inline asio::awaitable<void> accept_loop(tcp::acceptor& acceptor,
                                          std::vector<std::unique_ptr<asio::io_context>>& contexts,
