@@ -13,6 +13,11 @@ using Resp = Response<Envelope>;
 namespace {
 
 Resp plain_echo(Envelope& req) { return std::move(req); }
+// Answers, then asks the connection to close: the requests read after it are not served.
+Resp echo_then_close(Envelope& req, ConnectionContext& ctx) {
+  ctx.close();
+  return std::move(req);
+}
 
 Stream<Envelope> two_frames() {
   co_yield Envelope(3, 0, "s0");
@@ -184,10 +189,7 @@ TEST_CASE("middleware wraps a plain handler, and ctx.close() from one closes aft
                    co_return co_await next(req, ctx);
                  })
                  .route(1, plain_echo)
-                 .route(9, [](Envelope& req, ConnectionContext& ctx) -> Resp {
-                   ctx.close();
-                   return std::move(req);
-                 })
+                 .route(9, echo_then_close)
                  .build();
   CHECK(app->find(1)->async);  // middleware is a coroutine: the plain handler is awaited in it
   ServerFixture fx(app);
@@ -214,10 +216,7 @@ TEST_CASE("a plain handler's ctx.close() stops the requests read after it", "[in
                    ++served;
                    return std::move(req);
                  })
-                 .route(9, [](Envelope& req, ConnectionContext& ctx) -> Resp {
-                   ctx.close();
-                   return std::move(req);
-                 })
+                 .route(9, echo_then_close)
                  .build();
   ServerFixture fx(app);
   run_async([&]() -> asio::awaitable<void> {
