@@ -174,7 +174,7 @@ class WireframeClient {
   WireframeClient(asio::any_io_executor ex, C codec, std::tuple<T...> processors)
       : socket_(std::move(ex)),
         codec_(std::move(codec)),
-        stages_(processors),
+        stages_(std::move(processors)),
         sealed_(codec_, stages_),
         rbuf_(saturating_add(saturating_add(codec_.max_frame_length(), codec_.max_overhead()), read_chunk)) {}
 

@@ -23,7 +23,7 @@ class FrameStages {
   static constexpr bool empty = sizeof...(T) == 0;
 
   FrameStages() = default;
-  explicit FrameStages(const std::tuple<T...>& prototypes) : stages_(prototypes) {}
+  explicit FrameStages(std::tuple<T...> stages) : stages_(std::move(stages)) {}
 
   // The frame through every stage, nearest the codec first; stops at the first that holds or
   // fails.
@@ -40,10 +40,12 @@ class FrameStages {
     return total;
   }
 
-  // `frame` is the whole frame body (overhead() around the encoded body): each stage writes its
-  // prefix and suffix, innermost (the last added) first, so an outer checksum covers the inner
-  // stages' bytes too.
-  void seal(std::span<std::byte> frame) noexcept { seal_from<sizeof...(T)>(frame, overhead()); }
+  // `frame` is the whole frame body (`total`, the overhead() the caller sized it with, around the
+  // encoded body): each stage writes its prefix and suffix, innermost (the last added) first, so
+  // an outer checksum covers the inner stages' bytes too.
+  void seal(std::span<std::byte> frame, FrameOverhead total) noexcept {
+    seal_from<sizeof...(T)>(frame, total);
+  }
 
  private:
   template <class S>
@@ -92,7 +94,7 @@ class SealingCodec {
       const FrameOverhead o = stages_->overhead();
       return codec_->encode(o.prefix + body_len + o.suffix, out, [&](std::span<std::byte> frame) {
         fill(frame.subspan(o.prefix, body_len));
-        stages_->seal(frame);
+        stages_->seal(frame, o);
       });
     }
   }
