@@ -47,6 +47,16 @@ struct DoorbellTraits : asio::experimental::channel_traits<void(asio::error_code
   };
 };
 
+// What a connection's push queues ring when a frame arrives: the actor's writer wake-up, or (in
+// tests and benchmarks) a ConcurrentDoorbell. Called from any thread.
+class Wake {
+ public:
+  virtual void ring() noexcept = 0;
+
+ protected:
+  ~Wake() = default;
+};
+
 template <class Channel>
 class BasicDoorbell {
  public:
@@ -63,7 +73,13 @@ class BasicDoorbell {
 
 using Doorbell = BasicDoorbell<
     asio::experimental::basic_channel<asio::any_io_executor, DoorbellTraits, void(asio::error_code, bool)>>;
-using ConcurrentDoorbell = BasicDoorbell<asio::experimental::basic_concurrent_channel<
-    asio::any_io_executor, DoorbellTraits, void(asio::error_code, bool)>>;
+class ConcurrentDoorbell final
+    : public BasicDoorbell<asio::experimental::basic_concurrent_channel<asio::any_io_executor, DoorbellTraits,
+                                                                          void(asio::error_code, bool)>>,
+      public Wake {
+ public:
+  using BasicDoorbell::BasicDoorbell;
+  void ring() noexcept override { BasicDoorbell::ring(); }
+};
 
 }  // namespace wireframe::detail

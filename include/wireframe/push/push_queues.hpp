@@ -50,14 +50,14 @@ class PushQueues {
  public:
   using clock = std::chrono::steady_clock;
 
-  // `writer_bell` belongs to the connection actor and must outlive the queues' open state: the
-  // actor calls close() (or close_and_take()) before it destroys the bell. The queues themselves
+  // `writer_wake` belongs to the connection actor and must outlive the queues' open state: the
+  // actor calls close() (or close_and_take()) before it goes. The queues themselves
   // may live on in PushHandles long after the connection (and its io_context) are gone, so they
   // own no Asio object bound to the connection's executor.
-  PushQueues(ConcurrentDoorbell& writer_bell, ConnectionId id, std::size_t high_capacity,
+  PushQueues(Wake& writer_wake, ConnectionId id, std::size_t high_capacity,
              std::size_t low_capacity, PushRateLimit limit = {},
              std::shared_ptr<DeadLetterQueue<F>> dead_letters = {}, OutboundBudget budget = {})
-      : bell_(&writer_bell),
+      : bell_(&writer_wake),
         id_(id),
         budget_(budget),
         limit_(limit),
@@ -85,7 +85,7 @@ class PushQueues {
       push_bytes_seen_.store(push_bytes_, std::memory_order_relaxed);
       queued_.fetch_add(1, std::memory_order_release);
       // Under the lock: once close() has run, nobody touches the actor's bell any more.
-      // (Channel completions are posted, never run inline, so this cannot re-enter us.)
+      // (A ring only posts, never runs the writer inline, so this cannot re-enter us.)
       bell_->ring();
     }
     return {};
@@ -250,7 +250,7 @@ class PushQueues {
     return false;
   }
 
-  ConcurrentDoorbell* bell_;  // the actor's; null once closed
+  Wake* bell_;                  // the actor's; null once closed
   ConnectionId id_;
   OutboundBudget budget_;
   std::size_t push_bytes_ = 0;                      // under mutex_: encoded bytes in both rings

@@ -8,7 +8,6 @@
 #include "wireframe/actor/connection_actor.hpp"
 #include "wireframe/app/connection_context.hpp"
 #include "wireframe/detail/asio.hpp"
-#include "wireframe/detail/logged_completion.hpp"
 #include "wireframe/server/connection_tracker.hpp"
 
 namespace wireframe::detail {
@@ -27,12 +26,8 @@ class AppConnectionFactory final : public ConnectionFactory {
   explicit AppConnectionFactory(std::shared_ptr<const App> app) : app_(std::move(app)) {}
 
   void start(asio::ip::tcp::socket socket, ConnectionTracker& tracker, ConnectionId id) override {
-    auto actor = std::make_shared<ConnectionActor<App>>(std::move(socket), app_, id, tracker);
-    auto ex = actor->executor();
-    // The lambda (not a coroutine) is kept by co_spawn until run() completes, and with it the
-    // actor. run() is not meant to throw; if it ever does, say so (detached would drop it).
-    asio::co_spawn(ex, [actor] { return actor->run(); },
-                   detail::LogException{"connection actor", id});
+    // The actor keeps itself alive from here on, through the handlers of its pending operations.
+    std::make_shared<ConnectionActor<App>>(std::move(socket), app_, id, tracker)->start();
   }
 
  private:

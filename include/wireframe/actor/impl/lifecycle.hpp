@@ -1,0 +1,252 @@
+#pragma once
+// ConnectionActor's life: start, graceful and hard close, the end (finish), the lingering close,
+// teardown. Included by actor/connection_actor.hpp only.
+
+#include "wireframe/actor/connection_actor.hpp"  // the class these members belong to
+
+namespace wireframe {
+
+template <class App>
+ConnectionActor<App>::ConnectionActor(asio::ip::tcp::socket socket, std::shared_ptr<const App> app,
+                                      ConnectionId id, ConnectionTracker& tracker)
+    : socket_(std::move(socket)),
+      app_(std::move(app)),
+      tracker_(tracker),
+      ctx_(id, socket_.get_executor(), endpoint(true), endpoint(false), app_->state),
+      stack_(app_->codec, app_->stages, ctx_),
+      rbuf_(saturating_add(saturating_add(app_->codec.max_frame_length(), app_->codec.max_overhead()),
+                           app_->settings.read_chunk_size)),
+      requests_(app_->settings.max_pipelined_requests),
+      out_(app_->settings.max_queued_frames),
+      pushes_(std::make_shared<detail::PushQueues<P>>(
+          *this, id, app_->settings.high_push_capacity, app_->settings.low_push_capacity,
+          PushRateLimit{app_->settings.push_rate, app_->settings.push_burst}, app_->dead_letters,
+          OutboundBudget{app_->settings.outbound_low_watermark, app_->settings.outbound_high_watermark,
+                         app_->settings.max_outbound_bytes})),
+      timer_(socket_.get_executor()),
+      timeouts_(timeout_settings(app_->settings), clock::now()) {
+  if constexpr (fragments) ctx_.set_reassembly_source(&frag());
+  ctx_.set_push_queues(pushes_);
+  ctx_.set_usage_source(this);
+}
+
+template <class App>
+void ConnectionActor<App>::start() {
+  tracker_.add(*this);  // may call shutdown() at once: the server is stopping
+  if (app_->registry) app_->registry->add(ctx_.id(), pushes_);
+  if (make_non_blocking() && run_setup_hook()) {
+    if constexpr (Stack::has_protocol) stack_.protocol().on_connection_setup(ctx_.push_handle<P>());
+    reader_active_ = true;
+    read_loop();
+    if (fragments || timeouts_.any()) watchdog();
+  }
+  maybe_finish();  // a failed setup: nothing was started
+}
+
+template <class App>
+void ConnectionActor<App>::shutdown() {
+  if (draining_ || closing_) return;
+  draining_ = true;
+  timeouts_.draining();  // only a stalled write matters from here on
+  pushes_->close();      // no new pushes; the queued ones are still written
+  cancel_read();
+  ring_dispatcher();
+  commands_maybe_done();
+  timer_.cancel();
+}
+
+template <class App>
+void ConnectionActor<App>::force_close() {
+  if (!reason_) reason_ = make_error_code(errc::shutting_down);
+  close_now();
+}
+
+template <class App>
+template <class F>
+void ConnectionActor<App>::post(F&& f) {
+  asio::post(socket_.get_executor(), std::forward<F>(f));
+}
+
+template <class App>
+detail::ConnectionTimeouts::Settings ConnectionActor<App>::timeout_settings(const ConnectionSettings& s) noexcept {
+  return {s.read_timeout, s.write_timeout, s.idle_timeout, s.handshake_timeout};
+}
+
+// Non-blocking at user level too, so that the reader's speculative reads and the writer's first,
+// inline write of a batch return would_block instead of blocking the worker.
+template <class App>
+bool ConnectionActor<App>::make_non_blocking() {
+  asio::error_code ec;
+  socket_.non_blocking(true, ec);
+  if (ec) fail(ec, "non_blocking");
+  return !ec;
+}
+
+template <class App>
+bool ConnectionActor<App>::run_setup_hook() {
+  if (!app_->setup) return true;
+  try {
+    app_->setup(ctx_);
+    return true;
+  } catch (...) {
+    fail(make_error_code(errc::handler_failed),
+         "on_connection_setup threw: " + detail::describe_exception(std::current_exception()));
+    return false;
+  }
+}
+
+template <class App>
+void ConnectionActor<App>::run_teardown_hook() noexcept {
+  if (!app_->teardown) return;
+  try {
+    app_->teardown(ctx_, reason_);
+  } catch (...) {
+    detail::log(LogLevel::error, "connection {}: on_connection_teardown threw: {}", ctx_.id(),
+                detail::describe_exception(std::current_exception()));
+  }
+}
+
+// Records the first error, logs it and closes the connection at once (I/O errors, stalled or
+// trickling peers, faults in our own code).
+template <class App>
+void ConnectionActor<App>::fail(std::error_code ec, std::string_view what) {
+  report(ec, what);
+  close_now();
+}
+
+// Records the first error, logs it and ends the connection gracefully: no more reading, the
+// command in flight finishes, what is queued is written, then the lingering close.
+template <class App>
+void ConnectionActor<App>::end_with(std::error_code ec, std::string_view what) {
+  report(ec, what);
+  shutdown();
+}
+
+// The reader ends as at EOF (bad bytes from the peer): the requests already decoded are
+// answered, then the connection closes.
+template <class App>
+void ConnectionActor<App>::stop_reading() {
+  stop_reading_ = true;
+  cancel_read();
+}
+
+template <class App>
+void ConnectionActor<App>::report(std::error_code ec, std::string_view what) {
+  if (!reason_) reason_ = ec;
+  const bool disconnect = detail::is_disconnect(ec);
+  if (!disconnect && !closing_) stack_.protocol().handle_error(WireframeError<E>::io(ec));
+  const auto level = disconnect ? LogLevel::debug : LogLevel::warn;
+  detail::log(level, "connection {} ({}): closing: {}{}{}", ctx_.id(), peer_text(), ec.message(),
+              what.empty() ? "" : ": ", what);
+}
+
+// Everything pending completes at once (operation_aborted), the dispatcher's coroutine handler
+// is cancelled, and the actor ends when the last of them has returned. Never ends the actor
+// inline: the tracker may be iterating over its connections.
+template <class App>
+void ConnectionActor<App>::close_now() {
+  if (closing_) return;
+  closing_ = true;
+  dispatch_cancel_.emit(asio::cancellation_type::terminal);
+  asio::error_code ignored;
+  socket_.close(ignored);
+  timer_.cancel();
+  ring_dispatcher();
+  wake_reader();
+  if (!finished_) post([self = keep()] { self->maybe_finish(); });
+}
+
+// The end, once nothing of the connection runs any more: no reader, no dispatcher, no writer
+// (it finished writing, or the connection is closing hard) and no watchdog.
+template <class App>
+void ConnectionActor<App>::maybe_finish() {
+  if (finished_ || reader_active_ || writer_busy_ || dispatcher_running_ || timer_pending_) return;
+  if (!closing_ && !writer_finished_) return;  // it still has frames to write: it was woken for them
+  finished_ = true;
+  stream_.reset();  // a stream cut off by a hard close: cancels its pending await
+  if (app_->registry) app_->registry->remove(ctx_.id());
+  report_lost_pushes();
+  if (!should_linger()) return final_close();
+  asio::co_spawn(socket_.get_executor(), linger(), [self = keep()](const std::exception_ptr&) { self->final_close(); });
+}
+
+template <class App>
+void ConnectionActor<App>::final_close() {
+  asio::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  run_teardown_hook();
+  tracker_.remove(*this);
+}
+
+// --- lingering close ---------------------------------------------------------------------------
+
+// Closing a socket with unread input makes the kernel send a reset, which destroys replies the
+// peer has not read yet. So when the peer may still be sending, the actor has shut down its
+// sending side (after its last frame) and now reads and discards until the peer closes too, for
+// at most linger_timeout (nginx's lingering close).
+template <class App>
+bool ConnectionActor<App>::should_linger() const {
+  return !closing_ && !peer_eof_ && writer_finished_ && app_->settings.linger_timeout.count() > 0;
+}
+
+template <class App>
+bool ConnectionActor<App>::input_pending() const {
+  asio::error_code ec;
+  return !rbuf_.empty() || !requests_.empty() || socket_.available(ec) > 0;
+}
+
+// A peer with input pending (or that sends within a short grace, a round trip or so: one caught
+// between two writes) is still sending: read and discard until it closes, for at most
+// linger_timeout. A quiet peer's connection closes at once.
+template <class App>
+asio::awaitable<void> ConnectionActor<App>::linger() {
+  using namespace asio::experimental::awaitable_operators;
+  constexpr std::chrono::milliseconds linger_grace{50};
+  if (!input_pending()) {
+    timer_.expires_after(std::min<std::chrono::milliseconds>(linger_grace, app_->settings.linger_timeout));
+    const auto first = co_await (socket_.async_wait(asio::socket_base::wait_read, detail::use_nothrow) ||
+                                 timer_.async_wait(detail::use_nothrow));
+    if (first.index() != 0) co_return;               // the grace passed: a quiet peer
+    if (std::get<0>(std::get<0>(first))) co_return;  // the socket failed
+  }
+  timer_.expires_after(app_->settings.linger_timeout);
+  (void)co_await (discard_input() || timer_.async_wait(detail::use_nothrow));
+}
+
+template <class App>
+asio::awaitable<void> ConnectionActor<App>::discard_input() {
+  std::array<std::byte, 4096> sink;  // in this coroutine's frame: only while lingering
+  for (;;) {
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(sink), detail::use_nothrow);
+    if (ec) co_return;  // EOF (the peer closed), an error, or the timer won
+  }
+}
+
+// Frames pushed but never written (hard close, or pushed while the connection ended) go to the
+// dead letter queue, if any, and are logged.
+template <class App>
+void ConnectionActor<App>::report_lost_pushes() {
+  auto lost = pushes_->close_and_take();
+  for (Lane lane : {Lane::high, Lane::low}) {  // pushes cut off part-way through their fragments
+    if (auto frame = frag().abandon(lane)) lost.push_back(std::move(*frame));
+  }
+  if (lost.empty()) return;
+  detail::log(LogLevel::warn, "connection {} ({}): {} pushed frame(s) not sent: connection closed", ctx_.id(),
+              peer_text(), lost.size());
+  for (auto& frame : lost) pushes_->dead_letter(std::move(frame), make_error_code(errc::connection_closed));
+}
+
+template <class App>
+asio::ip::tcp::endpoint ConnectionActor<App>::endpoint(bool remote) const {
+  asio::error_code ec;
+  auto ep = remote ? socket_.remote_endpoint(ec) : socket_.local_endpoint(ec);
+  return ec ? asio::ip::tcp::endpoint{} : ep;
+}
+
+template <class App>
+std::string ConnectionActor<App>::peer_text() const {
+  return ctx_.peer().address().to_string() + ":" + std::to_string(ctx_.peer().port());
+}
+
+}  // namespace wireframe

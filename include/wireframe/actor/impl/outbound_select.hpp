@@ -1,0 +1,204 @@
+#pragma once
+// ConnectionActor's outbound select: which frame goes into the write batch next (the biased
+// select: shutdown > high pushes > low pushes > responses, with the fairness setting), and how
+// a frame is encoded into it (whole, with a borrowed payload, or fragment by fragment per
+// lane). Used by the writer and by the reader's inline flush. Included by
+// actor/connection_actor.hpp only.
+
+#include "wireframe/actor/connection_actor.hpp"  // the class these members belong to
+
+namespace wireframe {
+
+// The biased select: one frame (or fragment) at a time from the highest-priority source that
+// has one, so priority is re-evaluated after every frame; stops when the batch is full or all
+// sources are empty.
+template <class App>
+void ConnectionActor<App>::gather() {
+  const std::size_t limit = app_->settings.max_write_batch;
+  while (!closing_ && wbuf_.size() < limit) {
+    if (!write_next_frame()) return;
+  }
+}
+
+// Sources in strict order: 1. shutdown (closing_, checked by the caller), 2. high pushes,
+// 3. low pushes, 4. the response source; with fairness (max_high_before_low = n > 0): after n
+// high frames in a row a low frame goes first, and after n pushed frames in a row the response
+// source goes first, when they have something. Each source is a Lane: with fragmentation, a
+// lane part-way through a large message offers that message's next fragment, so a high push
+// still overtakes a large response between two of its fragments (when the strategy allows
+// fragments to interleave; otherwise the message's lane is served alone until it is done).
+template <class App>
+bool ConnectionActor<App>::write_next_frame() {
+  if (const auto only = frag().exclusive()) return write_from(*only) && counted(*only);
+  const std::size_t n = app_->settings.max_high_before_low;
+  if (n > 0 && pushes_in_a_row_ >= n && write_from(Lane::response)) return counted(Lane::response);
+  if (!push_work()) {  // no lock taken when nothing was pushed
+    high_in_a_row_ = 0;
+  } else {
+    const bool high_turn = n == 0 || high_in_a_row_ < n;
+    if (high_turn) {
+      if (write_from(Lane::high)) return counted(Lane::high);
+      high_in_a_row_ = 0;  // the high queue is empty: its streak is over
+    }
+    if (write_from(Lane::low)) return counted(Lane::low);
+    if (!high_turn && write_from(Lane::high)) return counted(Lane::high);  // low had nothing
+  }
+  return write_from(Lane::response) && counted(Lane::response);
+}
+
+// Fairness bookkeeping for a frame written from `lane`. A response does not end the high
+// streak: only a low frame (or an empty high queue) does, so low still gets its turn when
+// high, low and responses are all ready.
+template <class App>
+bool ConnectionActor<App>::counted(Lane lane) {
+  if (lane == Lane::response) {
+    pushes_in_a_row_ = 0;
+  } else {
+    high_in_a_row_ = lane == Lane::high ? high_in_a_row_ + 1 : 0;
+    ++pushes_in_a_row_;
+  }
+  return true;
+}
+
+template <class App>
+bool ConnectionActor<App>::push_work() const {
+  return pushes_->maybe_nonempty() || frag().active(Lane::high) || frag().active(Lane::low);
+}
+
+// Writes one frame, or the next fragment of the lane's message, from `lane`'s source into
+// the batch. False when that source has nothing to write now.
+template <class App>
+bool ConnectionActor<App>::write_from(Lane lane) {
+  std::error_code ec;
+  if constexpr (fragments) {
+    if (frag().active(lane)) {
+      std::optional<P> finished = frag().write_next(lane, wbuf_, ec);
+      if (ec) report_unsent(lane, ec);
+      if (finished) recycle(std::move(*finished));
+      return true;
+    }
+    if (!frag().ready(lane)) return false;  // its buffer is still in the batch
+  }
+  std::optional<P> frame = take_from(lane);
+  if (!frame) return false;
+  if constexpr (Stack::protocol_sees_frames) stack_.protocol().before_send(*frame);
+  if constexpr (fragments) {
+    std::optional<P> done = frag().write(lane, std::move(*frame), wbuf_, ec);
+    if (ec) report_unsent(lane, ec);
+    if (done) recycle(std::move(*done));
+    return true;
+  }
+  if (!encode_borrowed(*frame)) {
+    encode(*frame);
+    recycle(std::move(*frame));
+  }
+  return true;
+}
+
+// A large payload goes out from the packet itself: codec prefix and packet header into the
+// write buffer, the payload as a borrowed slice, the packet kept until the write is done. So
+// a large reply is never copied, nor held twice. One such packet per batch (a batch is full
+// after it anyway). False when the packet or codec cannot, or the payload is small.
+template <class App>
+bool ConnectionActor<App>::encode_borrowed(P& frame) {
+  if constexpr (SplitEncodablePacket<P> && PrefixFrameCodec<typename Stack::codec_type>) {
+    if (borrowed_ || frame.payload().size() < borrow_threshold) return false;
+    borrowed_.emplace(std::move(frame));  // a moved vector keeps its buffer: the span holds
+    const auto payload = borrowed_->payload();
+    const std::size_t header = borrowed_->encoded_header_size();
+    ByteBuffer& out = wbuf_.bytes();
+    if (auto ec = stack_.codec().encode_prefix(header + payload.size(), out)) {  // appends nothing
+      detail::log(LogLevel::error, "connection {}: dropped an outbound frame (message id {}, {} bytes): {}",
+                  ctx_.id(), borrowed_->id(), header + payload.size(), ec.message());
+      release_borrowed();
+      return true;
+    }
+    const std::span<std::byte> dst = out.prepare(header);
+    if (dst.size() != header) {  // the write buffer has no cap: only if the codec lied
+      fail(make_error_code(errc::frame_too_large), "write buffer at its cap");
+      return true;
+    }
+    borrowed_->encode_header_to(dst);
+    out.commit(header);
+    wbuf_.add_borrowed(payload);
+    return true;
+  } else {
+    (void)frame;
+    return false;
+  }
+}
+
+template <class App>
+auto ConnectionActor<App>::take_from(Lane lane) -> std::optional<P> {
+  if (lane == Lane::response) return next_response_frame();
+  std::optional<P> frame = pushes_->try_pop(lane == Lane::high ? PushPriority::high : PushPriority::low);
+  if (frame) frame->set_correlation_id(0);  // server-initiated: answers no request
+  return frame;
+}
+
+template <class App>
+void ConnectionActor<App>::report_unsent(Lane lane, const std::error_code& ec) {
+  detail::log(LogLevel::error, "connection {}: dropped an outbound {} frame: {}", ctx_.id(),
+              lane == Lane::response ? "response" : "pushed", ec.message());
+}
+
+template <class App>
+auto ConnectionActor<App>::next_response_frame() -> std::optional<P> {
+  while (!out_.empty()) {
+    if (auto* frame = std::get_if<P>(&out_.front())) {
+      P taken = std::move(*frame);
+      (void)out_.pop();
+      queued_response_bytes_ -= taken.encoded_size();  // now in the batch (wbuf_), still counted
+      ring_dispatcher();  // room in the ring again
+      return taken;
+    }
+    switch (stream_->poll()) {
+      case Stream<P, E>::State::item: {
+        P taken = stream_->take();
+        taken.set_correlation_id(stream_correlation_);
+        return taken;
+      }
+      case Stream<P, E>::State::pending: return std::nullopt;
+      case Stream<P, E>::State::failed:
+        stream_error_.emplace(stream_->error(), detail::describe_exception(stream_->exception()));
+        [[fallthrough]];
+      case Stream<P, E>::State::done:
+        stream_.reset();
+        (void)out_.pop();
+        ring_dispatcher();  // the dispatcher waits for the stream's end
+        break;
+    }
+  }
+  return std::nullopt;
+}
+
+template <class App>
+void ConnectionActor<App>::encode(const P& frame) {
+  const std::size_t n = frame.encoded_size();
+  auto ec = stack_.codec().encode(n, wbuf_.bytes(), [&frame](std::span<std::byte> dst) { frame.encode_to(dst); });
+  if (ec) {
+    detail::log(LogLevel::error, "connection {}: dropped an outbound frame (message id {}, {} bytes): {}",
+                ctx_.id(), frame.id(), n, ec.message());
+  }
+}
+
+// The batch is out: the fragment lanes' slices are free, and the messages whose last
+// fragments it carried come back for recycling.
+template <class App>
+void ConnectionActor<App>::frag_written() {
+  if constexpr (fragments) {
+    frag().written();
+    for (Lane lane : {Lane::high, Lane::low, Lane::response}) {
+      if (auto done = frag().reclaim(lane)) recycle(std::move(*done));
+    }
+  }
+}
+
+template <class App>
+void ConnectionActor<App>::release_borrowed() {
+  if (!borrowed_) return;
+  recycle(std::move(*borrowed_));
+  borrowed_.reset();
+}
+
+}  // namespace wireframe

@@ -1,0 +1,61 @@
+#pragma once
+// ConnectionActor's watchdog: one timer for everything time-bound on the connection
+// (connection_timeouts.hpp) and the reassembly deadlines. Nothing re-arms it per frame: it wakes
+// at the next deadline it knows of, or after the shortest timeout, and looks again. The reader
+// cancels it when a new fragmented message makes the reassembly deadline earlier; the writer's
+// end stops it. A completion handler, not a coroutine: its pending wait lives in timer_slot_.
+// Included by actor/connection_actor.hpp only.
+
+#include "wireframe/actor/connection_actor.hpp"  // the class these members belong to
+
+namespace wireframe {
+
+template <class App>
+void ConnectionActor<App>::watchdog() {
+  if (closing_ || writer_finished_) return maybe_finish();
+  const auto now = clock::now();
+  if (const auto expired = timeouts_.expired(now)) {
+    on_timeout(*expired);
+    if (closing_) return maybe_finish();
+  }
+  if constexpr (fragments) {
+    if (!reader_done_) frag().expire(now, [this](const ReassemblyResult& r) { (void)on_fragment_error(r); });
+  }
+  if (reader_done_ && !timeouts_.any()) return maybe_finish();  // reassembly deadlines were all there was
+  timer_deadline_ = next_watchdog_check(now);
+  timer_.expires_at(timer_deadline_);
+  timer_pending_ = true;
+  timer_.async_wait(timer_slot_.bind([self = keep()](asio::error_code) {  // fired, re-armed or cancelled
+    self->timer_pending_ = false;
+    self->watchdog();
+  }));
+}
+
+template <class App>
+auto ConnectionActor<App>::next_watchdog_check(clock::time_point now) const -> clock::time_point {
+  clock::time_point next = timeouts_.any() ? timeouts_.next_check(now) : clock::time_point::max();
+  if constexpr (fragments) {
+    if (!reader_done_) {
+      if (const auto deadline = frag().next_deadline()) next = std::min(next, *deadline);
+    }
+  }
+  return next;
+}
+
+template <class App>
+void ConnectionActor<App>::rearm_reassembly_timer() {
+  if constexpr (fragments) {
+    const auto deadline = frag().next_deadline();
+    if (deadline && *deadline < timer_deadline_) timer_.cancel();
+  }
+}
+
+// Trickling, stalled and silent peers are closed at once; an idle one gracefully.
+template <class App>
+void ConnectionActor<App>::on_timeout(errc which) {
+  const auto ec = make_error_code(which);
+  if (which == errc::idle_timed_out) end_with(ec);
+  else fail(ec);
+}
+
+}  // namespace wireframe

@@ -1,0 +1,154 @@
+#pragma once
+// ConnectionActor's writer: gathers what its sources have ready (impl/outbound_select.hpp) into
+// one batch and writes it, until nothing is ready. It runs when woken (a posted run, so that
+// whoever woke it can add more to the batch first) and is not a coroutine: a batch the kernel
+// takes at once costs one system call and no suspension; the rest of one it does not take is
+// written by asynchronous writes. Included by actor/connection_actor.hpp only.
+
+#include "wireframe/actor/connection_actor.hpp"  // the class these members belong to
+
+namespace wireframe {
+
+// On the connection's thread: a run of the writer, unless one is posted, running or writing
+// already (it looks at every source before it stops) or the writer is done.
+template <class App>
+void ConnectionActor<App>::wake_writer() {
+  if (writer_busy_ || writer_finished_ || closing_) return;
+  writer_busy_ = true;
+  post([self = keep()] { self->run_writer(); });
+}
+
+// From the push queues, on any thread. One post however many frames are pushed before it runs.
+template <class App>
+void ConnectionActor<App>::ring() noexcept {
+  if (remote_wake_.exchange(true, std::memory_order_acq_rel)) return;
+  try {
+    post([self = keep()] {
+      self->remote_wake_.store(false, std::memory_order_release);
+      if (self->writer_busy_ || self->writer_finished_ || self->closing_) return;
+      self->writer_busy_ = true;
+      self->run_writer();
+    });
+  } catch (...) {  // out of memory: the frame stays queued for the next wake
+    remote_wake_.store(false, std::memory_order_release);
+  }
+}
+
+// Writes batches until there is nothing to write (then the writer is idle), a batch needs an
+// asynchronous write (write_rest), or it has written max_inline_writes batches in a row: with
+// sources that never run out (pushes from other threads, a hook that pushes as it sends) and a
+// peer that reads as fast, it would never stop, so it lets the worker's other connections run.
+template <class App>
+void ConnectionActor<App>::run_writer() {
+  for (int round = 0; round < max_inline_writes; ++round) {
+    if (closing_) break;  // 1. shutdown signal (hard)
+    gather();
+    if (wbuf_.empty()) {
+      if (commands_done_ && out_.empty() && pushes_drained()) finish_writing();  // everything sent
+      wbuf_.bytes().release();  // an idle writer holds no write buffer (it is pooled)
+      break;
+    }
+    publish_outbound_bytes();
+    std::error_code ec;
+    // The reader may have written the start of this batch already (flush_inline).
+    std::size_t done = std::exchange(batch_sent_, 0);
+    if (done == 0) done = write_at_once(ec);
+    if (!ec && done < wbuf_.size()) return write_rest(done);  // stays busy
+    after_write();
+    if (ec) {
+      if (!closing_) fail(ec, "write");
+      break;
+    }
+    if (round + 1 == max_inline_writes) return post([self = keep()] { self->run_writer(); });
+  }
+  writer_busy_ = false;
+  maybe_finish();
+}
+
+// The orderly end: the peer reads EOF after our last frame.
+template <class App>
+void ConnectionActor<App>::finish_writing() {
+  asio::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  writer_finished_ = true;
+  timer_.cancel();  // the watchdog's work ends with the writer's
+}
+
+// A batch went out (or failed): the buffer is free, the budget shrinks, and whoever waited for
+// room is woken.
+template <class App>
+void ConnectionActor<App>::after_write() {
+  wbuf_.clear();
+  release_borrowed();
+  if constexpr (fragments) frag_written();
+  publish_outbound_bytes();
+  const bool lane_was_big = lane_was_big_;
+  lane_was_big_ = large_response_in_lane();
+  const bool lane_freed = lane_was_big && !lane_was_big_;
+  if (pushes_->resume_if_below_low() || lane_freed) {  // everything (else) resumes
+    wake_reader();
+    ring_dispatcher();
+  }
+}
+
+// The batch's first write: one non-blocking write, inline, so that a batch the kernel takes at
+// once (the usual case) costs one system call. Returns the bytes written; what the kernel did not
+// take is for write_rest().
+template <class App>
+std::size_t ConnectionActor<App>::write_at_once(std::error_code& error) {
+  asio::error_code ec;
+  const std::size_t n = socket_.write_some(wbuf_.buffers(), ec);  // non-blocking: see start()
+  if (ec == asio::error::would_block || ec == asio::error::try_again) return 0;
+  error = ec;
+  if (!ec && n == wbuf_.size()) timeouts_.write_finished(clock::now());
+  return n;
+}
+
+// The rest of a batch after its first `done` bytes (in write_seq_), each step of progress
+// reported to the timeouts: a peer that reads slowly but steadily is not a stalled one.
+// (async_write would hide the partial progress.)
+template <class App>
+void ConnectionActor<App>::write_rest(std::size_t done) {
+  writing_ = true;  // the batch is not to be touched (encode_directly) until written
+  const std::span<const asio::const_buffer> batch = wbuf_.buffers();
+  write_seq_.assign(batch.begin(), batch.end());
+  write_first_ = 0;
+  timeouts_.write_started(clock::now());
+  on_written({}, done);
+}
+
+template <class App>
+void ConnectionActor<App>::continue_write() {
+  const std::span<const asio::const_buffer> rest(write_seq_.data() + write_first_, write_seq_.size() - write_first_);
+  socket_.async_write_some(rest, [self = keep()](asio::error_code ec, std::size_t n) {
+    if (!ec) self->timeouts_.write_progress(clock::now());
+    self->on_written(ec, n);
+  });
+}
+
+// `n` more bytes of the batch are written: the next write of the rest, or the batch is done and
+// the writer goes on.
+template <class App>
+void ConnectionActor<App>::on_written(const asio::error_code& ec, std::size_t n) {
+  if (!ec) {
+    for (; write_first_ < write_seq_.size() && n >= write_seq_[write_first_].size(); ++write_first_) {
+      n -= write_seq_[write_first_].size();
+    }
+    if (write_first_ < write_seq_.size()) {
+      write_seq_[write_first_] += n;
+      return continue_write();
+    }
+    timeouts_.write_finished(clock::now());
+  }
+  writing_ = false;
+  if (std::exchange(cancel_read_after_write_, false)) cancel_read();
+  after_write();
+  if (ec) {
+    if (!closing_) fail(ec, "write");
+    writer_busy_ = false;
+    return maybe_finish();
+  }
+  run_writer();
+}
+
+}  // namespace wireframe
