@@ -55,6 +55,7 @@
 #include "wireframe/fragment/fragment_policy.hpp"
 #include "wireframe/log/log.hpp"
 #include "wireframe/processor/frame_processor.hpp"
+#include "wireframe/processor/inbound_path.hpp"
 #include "wireframe/push/push_queues.hpp"
 #include "wireframe/server/connection_tracker.hpp"
 

@@ -13,7 +13,8 @@
 // Frame processors (processor/frame_processor.hpp) are the client's last template parameters,
 // in the server's order (nearest the codec first): WireframeClient<C, P, Crc32c> speaks to an app
 // built with .with_processor(Crc32c{}). They run through the same code as on the server
-// (detail::FrameStages). Fragmentation is set at run time (with_fragmentation): a client is not
+// (detail::FrameStages), and every frame received takes the server's decoding path
+// (processor/inbound_path.hpp). Fragmentation is set at run time (with_fragmentation): a client is not
 // on a hot path, so its fragment layer is reached through a small virtual interface.
 
 #include <chrono>
@@ -38,6 +39,7 @@
 #include "wireframe/packet/packet.hpp"
 #include "wireframe/processor/frame_processor.hpp"
 #include "wireframe/processor/frame_stages.hpp"
+#include "wireframe/processor/inbound_path.hpp"
 
 namespace wireframe {
 
@@ -191,54 +193,53 @@ class WireframeClient {
     co_return ec;
   }
 
-  // A codec frame is a whole packet, or (fragmenting) maybe only a piece of one: true and
-  // `frame` set when a packet is complete; false to read on. Errors land in `ec`.
-  bool take_packet(std::span<const std::byte> body, P& frame, std::error_code& ec) {
-    if (!frag_) {
-      ec = frame.decode_from(body);
-      return true;
-    }
-    const auto now = last_read_;  // the clock is read once per socket read, not per frame
-    if (frag_->partials() > 0) {
-      frag_->expire(now, [&ec](const ReassemblyResult& r) { ec = r.error; });
-      if (ec) return true;
-    }
-    const ReassemblyResult r = frag_->feed(body, now);
-    if (r.status == ReassemblyStatus::error) ec = r.error;
-    if (r.status == ReassemblyStatus::complete) ec = frame.decode_from(r.message);
-    frag_->release();
-    return r.status == ReassemblyStatus::complete || r.status == ReassemblyStatus::error;
-  }
-
+  // The next frame, decoded by the same path as the server's (processor/inbound_path.hpp),
+  // reading the socket whenever the buffered bytes hold no whole message.
   asio::awaitable<Result> read_frame() {
+    using Kind = detail::InboundStep::Kind;
     for (;;) {
-      const DecodeResult res = codec_.decode(rbuf_.readable());
-      if (res.status == DecodeStatus::error) co_return Result{res.error, P{}};
-      if (res.status == DecodeStatus::frame) {
-        const InboundFrame in = stages_.inbound(res.frame, FrameContext{0, last_read_});
-        if (in.status == InboundFrame::Status::fail) co_return Result{in.error, P{}};
-        P frame;
-        std::error_code ec;
-        const bool whole = in.status == InboundFrame::Status::pass && take_packet(in.frame, frame, ec);
-        rbuf_.consume(res.consumed);
-        if (whole) co_return Result{ec, std::move(frame)};
+      if (auto ec = expire_partials()) co_return Result{ec, P{}};
+      const FrameContext ctx{0, last_read_};
+      const detail::InboundStep step =
+          frag_ ? detail::next_inbound(codec_, stages_, rbuf_.readable(), ctx, detail::admit_all,
+                                       detail::reassemble_into(*frag_, last_read_))
+                : detail::next_inbound(codec_, stages_, rbuf_.readable(), ctx, detail::admit_all,
+                                       detail::whole_message());
+      if (step.kind == Kind::need_more) {
+        if (auto ec = co_await read_more()) co_return Result{ec, P{}};
         continue;
       }
-      auto space = rbuf_.prepare(read_chunk);
-      if (space.empty()) co_return Result{make_error_code(errc::frame_too_large), P{}};
-      auto [ec, n] = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
-                                                      detail::use_nothrow);
-      if (ec) {
-        std::error_code out = ec;
-        if (ec == asio::error::eof) {
-          out = rbuf_.empty() ? std::error_code(make_error_code(errc::connection_closed))
-                              : std::error_code(make_error_code(errc::truncated_frame));
-        }
-        co_return Result{out, P{}};
-      }
-      rbuf_.commit(n);
-      if (frag_ || !detail::FrameStages<T...>::empty) last_read_ = std::chrono::steady_clock::now();
+      if (step.kind == Kind::error) co_return Result{step.error, P{}};
+      P frame;
+      std::error_code ec = step.kind == Kind::fragment_error ? step.fragment.error : std::error_code{};
+      if (step.kind == Kind::message) ec = frame.decode_from(step.message);  // before the consume
+      rbuf_.consume(step.consumed);
+      if (frag_) frag_->release();
+      if (step.kind == Kind::message || step.kind == Kind::fragment_error) co_return Result{ec, std::move(frame)};
     }
+  }
+
+  // Messages older than the reassembly timeout are dropped; the first such error is returned.
+  // The clock is the one of the last socket read, not read per frame.
+  std::error_code expire_partials() {
+    std::error_code ec;
+    if (frag_ && frag_->partials() > 0) frag_->expire(last_read_, [&ec](const ReassemblyResult& r) {
+      if (!ec) ec = r.error;
+    });
+    return ec;
+  }
+
+  asio::awaitable<std::error_code> read_more() {
+    auto space = rbuf_.prepare(read_chunk);
+    if (space.empty()) co_return make_error_code(errc::frame_too_large);
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()), detail::use_nothrow);
+    if (ec == asio::error::eof) {
+      co_return rbuf_.empty() ? make_error_code(errc::connection_closed) : make_error_code(errc::truncated_frame);
+    }
+    if (ec) co_return ec;
+    rbuf_.commit(n);
+    if (frag_ || !detail::FrameStages<T...>::empty) last_read_ = std::chrono::steady_clock::now();
+    co_return std::error_code{};
   }
 
   asio::ip::tcp::socket socket_;

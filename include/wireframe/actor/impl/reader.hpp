@@ -166,58 +166,51 @@ std::optional<std::size_t> ConnectionActor<App>::decode_buffered() {
 
 template <class App>
 std::optional<std::size_t> ConnectionActor<App>::decode_frames() {
+  using Kind = detail::InboundStep::Kind;
   // Once per read, for the stages that want the time (reassembly deadlines, processors).
   constexpr bool timed = fragments || !Stack::frames_type::empty;
   const clock::time_point now = timed ? clock::now() : clock::time_point{};
+  const FrameContext frame_ctx{ctx_.id(), now};
+  const auto admit = [this](std::size_t size) { return inbound_admits(size); };
   std::size_t frames = 0;
   inbound_blocked_ = false;
   while (!requests_.full()) {
-    const DecodeResult res = app_->codec.decode(rbuf_.readable());
-    if (res.status == DecodeStatus::need_more) break;
-    if (res.status == DecodeStatus::error) {
-      report(res.error, "while decoding a frame");
-      return std::nullopt;
+    detail::InboundStep step;
+    if constexpr (fragments) {
+      step = detail::next_inbound(app_->codec, stack_.frames(), rbuf_.readable(), frame_ctx, admit,
+                                  detail::reassemble_into(frag(), now));
+    } else {
+      step = detail::next_inbound(app_->codec, stack_.frames(), rbuf_.readable(), frame_ctx, admit,
+                                  detail::whole_message());
     }
-    if (!inbound_admits(res.frame.size())) {
+    if (step.kind == Kind::need_more) break;
+    if (step.kind == Kind::refused) {
       inbound_blocked_ = true;  // the dispatcher wakes the reader when a request is done
       break;
     }
-    ++frames;
-    std::span<const std::byte> message = res.frame;
-    if constexpr (!Stack::frames_type::empty) {  // the app's frame processors, codec side first
-      const InboundFrame in = stack_.frames().inbound(message, FrameContext{ctx_.id(), now});
-      if (in.status == InboundFrame::Status::fail) {
-        report(in.error, "in a frame processor");
-        return std::nullopt;
-      }
-      if (in.status == InboundFrame::Status::hold) {
-        rbuf_.consume(res.consumed);
-        continue;
-      }
-      message = in.frame;
-    }
-    if constexpr (fragments) {  // the frame is a fragment: on to the packet only once its message is whole
-      const ReassemblyResult r = frag().feed(message, now);
-      if (r.status != ReassemblyStatus::complete) {
-        rbuf_.consume(res.consumed);
-        if (r.status == ReassemblyStatus::error && !on_fragment_error(r)) return std::nullopt;
-        continue;
-      }
-      message = r.message;  // may view the frame itself: consumed only after decoding
-    }
-    P packet = take_pooled();
-    if (auto ec = packet.decode_from(message)) {
-      report(ec, "while decoding a packet");
+    if (step.kind == Kind::error) {
+      report(step.error, step.where);
       return std::nullopt;
     }
-    rbuf_.consume(res.consumed);
+    ++frames;
+    if (step.kind != Kind::message) {  // held by a processor or the reassembly, or dropped by it
+      rbuf_.consume(step.consumed);
+      if (step.kind == Kind::fragment_error && !on_fragment_error(step.fragment)) return std::nullopt;
+      continue;
+    }
+    P packet = take_pooled();
+    if (auto ec = packet.decode_from(step.message)) {  // the message may view the frame itself:
+      report(ec, "while decoding a packet");           // consumed only after decoding
+      return std::nullopt;
+    }
+    rbuf_.consume(step.consumed);
     if constexpr (fragments) frag().release();  // the reassembled bytes are in the packet now
     if (serves_inline()) {
-      serve_inline(std::move(packet), message.size());
+      serve_inline(std::move(packet), step.message.size());
       if (draining_ || closing_) break;  // the handler asked to close, or failed with `close`
     } else {
       const std::uint64_t correlation = packet.correlation_id();
-      defer(Request{correlation, std::move(packet), message.size(), std::nullopt, nullptr});
+      defer(Request{correlation, std::move(packet), step.message.size(), std::nullopt, nullptr});
     }
   }
   if constexpr (fragments) rearm_reassembly_timer();
