@@ -42,6 +42,18 @@ asio::awaitable<void> still_serves(const asio::ip::tcp::endpoint& ep) {
   CHECK(r.payload_text() == "alive");
 }
 
+// A codec that throws on a frame whose body ends in 0xEE: a fault in user code that the actor
+// calls from its reader, outside any handler.
+struct ThrowingCodec : LengthDelimitedCodec {
+  DecodeResult decode(std::span<const std::byte> input) const {
+    DecodeResult r = LengthDelimitedCodec::decode(input);
+    if (r.status == DecodeStatus::frame && !r.frame.empty() && r.frame.back() == std::byte{0xEE}) {
+      throw std::runtime_error("codec broke");
+    }
+    return r;
+  }
+};
+
 }  // namespace
 
 TEST_CASE("a duplicate route is an error at build time", "[integration][app]") {
@@ -282,5 +294,27 @@ TEST_CASE("a typed route rejects a payload that does not decode", "[integration]
     REQUIRE_FALSE(ec);
     CHECK(f.id() == error_message_id);
     CHECK(f.payload_text().find("payload does not decode") != std::string_view::npos);
+  });
+}
+
+TEST_CASE("a codec that throws closes that connection only, and its worker serves on", "[integration]") {
+  TeardownLog log;
+  auto app = WireframeApp<ThrowingCodec>()
+                 .route(1, echo)
+                 .on_connection_teardown([&](ConnectionContext&, std::error_code ec) { log.add(ec); })
+                 .build();
+  ServerFixture fx(app);
+  run_async([&]() -> asio::awaitable<void> {
+    WireframeClient<> client(co_await asio::this_coro::executor);
+    CO_REQUIRE_OK(client.connect(fx.endpoint()));
+    auto [ec, reply] = co_await client.call(Envelope(1, 0, "fine"));
+    REQUIRE_FALSE(ec);
+    CHECK(reply.payload_text() == "fine");
+    CO_REQUIRE_OK(client.send(Envelope(1, 7, std::string("boom\xEE"))));
+    auto [closed, none] = co_await client.receive();
+    CHECK(closed);  // the server closed this connection
+    CO_CHECK(eventually_async([&] { return log.size() == 1; }));
+    CHECK(log.reasons().at(0) == make_error_code(errc::handler_failed));
+    co_await still_serves(fx.endpoint());  // the worker thread survived it
   });
 }

@@ -98,6 +98,11 @@ class ConnectionActor final : public TrackedConnection,
  public:
   ConnectionActor(asio::ip::tcp::socket socket, std::shared_ptr<const App> app, ConnectionId id,
                   ConnectionTracker& tracker);
+  // The queues are closed at the end (finish); this covers an actor freed without one (its
+  // io_context destroyed with its operations pending): no producer may wake it afterwards.
+  ~ConnectionActor() { pushes_->close(); }
+  ConnectionActor(const ConnectionActor&) = delete;
+  ConnectionActor& operator=(const ConnectionActor&) = delete;
 
   [[nodiscard]] asio::any_io_executor executor() { return socket_.get_executor(); }
 
@@ -123,6 +128,13 @@ class ConnectionActor final : public TrackedConnection,
   std::shared_ptr<ConnectionActor> keep() { return this->shared_from_this(); }
   template <class F>
   void post(F&& f);
+  // Every entry into the actor from Asio (a completion handler, a posted run) goes through
+  // this: user code the actor calls directly (a codec, a packet type, a frame processor, a dead
+  // letter queue) may throw, and that must end this connection, logged, never the worker.
+  enum class Part { reader, writer, watchdog, end };
+  template <class F>
+  void guarded(Part part, F&& f) noexcept;
+  void on_fault(Part part, const std::exception_ptr& e) noexcept;
 
   // --- lifecycle (impl/lifecycle.hpp) ---------------------------------------------------------
   static detail::ConnectionTimeouts::Settings timeout_settings(const ConnectionSettings& s) noexcept;

@@ -25,9 +25,11 @@ void ConnectionActor<App>::start_dispatcher() {
       if (e && !self->closing_) {
         self->fail(make_error_code(errc::handler_failed), detail::describe_exception(e));
       }
-      self->start_dispatcher();  // a request deferred after its last look, if any
-      self->commands_maybe_done();
-      self->maybe_finish();
+      self->guarded(Part::end, [&] {
+        self->start_dispatcher();  // a request deferred after its last look, if any
+        self->commands_maybe_done();
+        self->maybe_finish();
+      });
     };
     asio::co_spawn(self->socket_.get_executor(), self->dispatcher(),
                    asio::bind_cancellation_slot(self->dispatch_cancel_.slot(), std::move(done)));

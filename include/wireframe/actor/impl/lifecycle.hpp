@@ -37,10 +37,10 @@ void ConnectionActor<App>::start() {
   if (make_non_blocking() && run_setup_hook()) {
     if constexpr (Stack::has_protocol) stack_.protocol().on_connection_setup(ctx_.push_handle<P>());
     reader_active_ = true;
-    read_loop();
-    if (fragments || timeouts_.any()) watchdog();
+    guarded(Part::reader, [this] { read_loop(); });
+    if (fragments || timeouts_.any()) guarded(Part::watchdog, [this] { watchdog(); });
   }
-  maybe_finish();  // a failed setup: nothing was started
+  guarded(Part::end, [this] { maybe_finish(); });  // a failed setup: nothing was started
 }
 
 template <class App>
@@ -65,6 +65,44 @@ template <class App>
 template <class F>
 void ConnectionActor<App>::post(F&& f) {
   asio::post(socket_.get_executor(), std::forward<F>(f));
+}
+
+template <class App>
+template <class F>
+void ConnectionActor<App>::guarded(Part part, F&& f) noexcept {
+  try {
+    f();
+  } catch (...) {
+    on_fault(part, std::current_exception());
+  }
+}
+
+// The part that threw stops as if it had ended, and the connection closes: nothing of it is
+// left waiting for an operation that was never started.
+template <class App>
+void ConnectionActor<App>::on_fault(Part part, const std::exception_ptr& e) noexcept {
+  static constexpr const char* names[] = {"reader", "writer", "watchdog", "end"};
+  try {
+    detail::log(LogLevel::error, "connection {}: the {} failed: {}", ctx_.id(), names[static_cast<int>(part)],
+                detail::describe_exception(e));
+    if (!reason_) reason_ = make_error_code(errc::handler_failed);
+    close_now();
+    switch (part) {
+      case Part::reader:
+        reader_waiting_ = false;
+        if (!reader_op_) end_reader();
+        break;
+      case Part::writer:
+        if (!writing_) writer_busy_ = false;
+        maybe_finish();
+        break;
+      case Part::watchdog:
+      case Part::end: maybe_finish(); break;
+    }
+  } catch (...) {  // out of memory while logging or closing: the socket is closed at least
+    asio::error_code ignored;
+    socket_.close(ignored);
+  }
 }
 
 template <class App>
@@ -153,7 +191,7 @@ void ConnectionActor<App>::close_now() {
   timer_.cancel();
   ring_dispatcher();
   wake_reader();
-  if (!finished_) post([self = keep()] { self->maybe_finish(); });
+  if (!finished_) post([self = keep()] { self->guarded(Part::end, [&] { self->maybe_finish(); }); });
 }
 
 // The end, once nothing of the connection runs any more: no reader, no dispatcher, no writer
@@ -167,7 +205,9 @@ void ConnectionActor<App>::maybe_finish() {
   if (app_->registry) app_->registry->remove(ctx_.id());
   report_lost_pushes();
   if (!should_linger()) return final_close();
-  asio::co_spawn(socket_.get_executor(), linger(), [self = keep()](const std::exception_ptr&) { self->final_close(); });
+  asio::co_spawn(socket_.get_executor(), linger(), [self = keep()](const std::exception_ptr&) {
+    self->guarded(Part::end, [&] { self->final_close(); });
+  });
 }
 
 template <class App>

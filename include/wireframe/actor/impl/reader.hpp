@@ -32,8 +32,10 @@ void ConnectionActor<App>::read_loop() {
       socket_.async_read_some(asio::buffer(space.data(), space.size()),
                               read_slot_.bind([self = keep(), asked = space.size()](asio::error_code ec, std::size_t n) {
                                 self->reader_op_ = false;
-                                if (self->after_read(ec, n, asked)) self->read_loop();
-                                else self->end_reader();
+                                self->guarded(Part::reader, [&] {
+                                  if (self->after_read(ec, n, asked)) self->read_loop();
+                                  else self->end_reader();
+                                });
                               }));
       return;
     }
@@ -46,9 +48,11 @@ void ConnectionActor<App>::read_loop() {
       socket_.async_wait(asio::socket_base::wait_read, read_slot_.bind([self = keep()](asio::error_code ec) {
         self->reader_op_ = false;
         self->socket_drained_ = false;
-        if (!ec) return self->read_loop();
-        self->on_read_error(ec);
-        self->end_reader();
+        self->guarded(Part::reader, [&] {
+          if (!ec) return self->read_loop();
+          self->on_read_error(ec);
+          self->end_reader();
+        });
       }));
       return;
     }
@@ -95,7 +99,7 @@ void ConnectionActor<App>::wake_reader() {
   reader_waiting_ = false;
   post([self = keep()] {
     self->timeouts_.reader_paused(false, clock::now());
-    self->read_loop();
+    self->guarded(Part::reader, [&] { self->read_loop(); });
   });
 }
 

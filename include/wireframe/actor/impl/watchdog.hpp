@@ -27,7 +27,7 @@ void ConnectionActor<App>::watchdog() {
   timer_pending_ = true;
   timer_.async_wait(timer_slot_.bind([self = keep()](asio::error_code) {  // fired, re-armed or cancelled
     self->timer_pending_ = false;
-    self->watchdog();
+    self->guarded(Part::watchdog, [&] { self->watchdog(); });
   }));
 }
 

@@ -15,7 +15,7 @@ template <class App>
 void ConnectionActor<App>::wake_writer() {
   if (writer_busy_ || writer_finished_ || closing_) return;
   writer_busy_ = true;
-  post([self = keep()] { self->run_writer(); });
+  post([self = keep()] { self->guarded(Part::writer, [&] { self->run_writer(); }); });
 }
 
 // From the push queues, on any thread. One post however many frames are pushed before it runs.
@@ -27,7 +27,7 @@ void ConnectionActor<App>::ring() noexcept {
       self->remote_wake_.store(false, std::memory_order_release);
       if (self->writer_busy_ || self->writer_finished_ || self->closing_) return;
       self->writer_busy_ = true;
-      self->run_writer();
+      self->guarded(Part::writer, [&] { self->run_writer(); });
     });
   } catch (...) {  // out of memory: the frame stays queued for the next wake
     remote_wake_.store(false, std::memory_order_release);
@@ -59,7 +59,9 @@ void ConnectionActor<App>::run_writer() {
       if (!closing_) fail(ec, "write");
       break;
     }
-    if (round + 1 == max_inline_writes) return post([self = keep()] { self->run_writer(); });
+    if (round + 1 == max_inline_writes) {
+      return post([self = keep()] { self->guarded(Part::writer, [&] { self->run_writer(); }); });
+    }
   }
   writer_busy_ = false;
   maybe_finish();
@@ -122,7 +124,7 @@ void ConnectionActor<App>::continue_write() {
   const std::span<const asio::const_buffer> rest(write_seq_.data() + write_first_, write_seq_.size() - write_first_);
   socket_.async_write_some(rest, [self = keep()](asio::error_code ec, std::size_t n) {
     if (!ec) self->timeouts_.write_progress(clock::now());
-    self->on_written(ec, n);
+    self->guarded(Part::writer, [&] { self->on_written(ec, n); });
   });
 }
 
