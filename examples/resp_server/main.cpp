@@ -56,8 +56,11 @@ constexpr std::string_view usage =
 // --- commands ------------------------------------------------------------------------------------
 // Each handler turns the request into its reply in place and returns it: the packet's buffers
 // are recycled by wireframe, so no command allocates in steady state (SET of a new key aside).
+// None of them waits for anything, so they are plain functions, not coroutines: wireframe runs
+// them in the turn that decoded the request (inline dispatch), with no coroutine frame and no
+// hand-off to the dispatcher.
 
-asio::awaitable<Reply> ping(RespPacket& r) {
+Reply ping(RespPacket& r) {
   if (r.arg_count() == 1) {
     r.set_pong();
   } else if (r.arg_count() == 2) {
@@ -65,19 +68,19 @@ asio::awaitable<Reply> ping(RespPacket& r) {
   } else {
     r.set_wrong_arity();
   }
-  co_return std::move(r);
+  return std::move(r);
 }
 
-asio::awaitable<Reply> echo(RespPacket& r) {
+Reply echo(RespPacket& r) {
   if (r.arg_count() == 2) {
     r.set_bulk(r.arg(1));
   } else {
     r.set_wrong_arity();
   }
-  co_return std::move(r);
+  return std::move(r);
 }
 
-asio::awaitable<Reply> set(RespPacket& r, ConnectionContext& ctx) {
+Reply set(RespPacket& r, ConnectionContext& ctx) {
   if (r.arg_count() < 3) {
     r.set_wrong_arity();
   } else if (r.arg_count() > 3) {  // EX, PX, NX, XX, KEEPTTL, GET: not supported here
@@ -86,10 +89,10 @@ asio::awaitable<Reply> set(RespPacket& r, ConnectionContext& ctx) {
     ctx.state<KeyValueStore>().set(r.arg(1), r.arg(2));
     r.set_ok();
   }
-  co_return std::move(r);
+  return std::move(r);
 }
 
-asio::awaitable<Reply> get(RespPacket& r, ConnectionContext& ctx) {
+Reply get(RespPacket& r, ConnectionContext& ctx) {
   if (r.arg_count() != 2) {
     r.set_wrong_arity();
   } else {
@@ -97,10 +100,10 @@ asio::awaitable<Reply> get(RespPacket& r, ConnectionContext& ctx) {
     const bool found = ctx.state<KeyValueStore>().get(r.arg(1), [&r](std::string_view v) { r.set_bulk(v); });
     if (!found) r.set_null();
   }
-  co_return std::move(r);
+  return std::move(r);
 }
 
-asio::awaitable<Reply> del(RespPacket& r, ConnectionContext& ctx) {
+Reply del(RespPacket& r, ConnectionContext& ctx) {
   if (r.arg_count() < 2) {
     r.set_wrong_arity();
   } else {
@@ -109,17 +112,17 @@ asio::awaitable<Reply> del(RespPacket& r, ConnectionContext& ctx) {
     for (std::size_t i = 1; i < r.arg_count(); ++i) removed += store.erase(r.arg(i)) ? 1 : 0;
     r.set_integer(removed);
   }
-  co_return std::move(r);
+  return std::move(r);
 }
 
-asio::awaitable<Reply> quit(RespPacket& r, ConnectionContext& ctx) {
+Reply quit(RespPacket& r, ConnectionContext& ctx) {
   r.set_ok();
   ctx.close();  // after this reply has been written
-  co_return std::move(r);
+  return std::move(r);
 }
 
 // "*0\r\n" or a blank inline line: Redis answers nothing.
-asio::awaitable<Reply> ignore(RespPacket&) { co_return Reply{}; }
+Reply ignore(RespPacket&) { return Reply{}; }
 
 // The frame wireframe sends for an unknown message id (UnknownIdPolicy::error_frame) and for a
 // handler that threw (HandlerErrorPolicy::error_frame).
