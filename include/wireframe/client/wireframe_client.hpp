@@ -197,14 +197,16 @@ class WireframeClient {
   // reading the socket whenever the buffered bytes hold no whole message.
   asio::awaitable<Result> read_frame() {
     using Kind = detail::InboundStep::Kind;
+    detail::InboundStep step;
     for (;;) {
       if (auto ec = expire_partials()) co_return Result{ec, P{}};
       const FrameContext ctx{0, last_read_};
-      const detail::InboundStep step =
-          frag_ ? detail::next_inbound(codec_, stages_, rbuf_.readable(), ctx, detail::admit_all,
-                                       detail::reassemble_into(*frag_, last_read_))
-                : detail::next_inbound(codec_, stages_, rbuf_.readable(), ctx, detail::admit_all,
-                                       detail::whole_message());
+      if (frag_) {
+        detail::next_inbound(codec_, stages_, rbuf_.readable(), ctx, detail::admit_all,
+                             detail::reassemble_into(*frag_, last_read_), step);
+      } else {
+        detail::next_inbound(codec_, stages_, rbuf_.readable(), ctx, detail::admit_all, detail::whole_message(), step);
+      }
       if (step.kind == Kind::need_more) {
         if (auto ec = co_await read_more()) co_return Result{ec, P{}};
         continue;

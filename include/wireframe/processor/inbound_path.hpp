@@ -6,11 +6,15 @@
 // step means for it (the actor serves or defers a request, the client returns a reply); the
 // decoding itself is this one piece of code.
 //
-//   const InboundStep step = next_inbound(codec, stages, rbuf.readable(), ctx, admit, reassemble);
+//   InboundStep step;  // reused from frame to frame
+//   next_inbound(codec, stages, rbuf.readable(), ctx, admit, reassemble, step);
 //
 // `admit(frame_size)` may refuse a frame before anything else sees it (the actor's inbound byte
 // budget). `reassemble(body, consumed, step)` is reassemble_into(layer, now) for a fragment layer,
-// or whole_message() without one.
+// or whole_message() without one. The step is filled in, not returned: kind, consumed and message
+// always, the error fields only on their paths, so that the common path writes three fields and
+// constructs no std::error_code (whose default constructor is a call into libstdc++); this is the
+// hot path of every frame.
 
 #include <chrono>
 #include <cstddef>
@@ -42,8 +46,9 @@ struct InboundStep {
 
 // A frame body that is a whole message (no fragmentation).
 struct WholeMessage {
-  InboundStep operator()(std::span<const std::byte> body, std::size_t consumed) const noexcept {
-    return {InboundStep::Kind::message, consumed, body};
+  void operator()(std::span<const std::byte> body, InboundStep& step) const noexcept {
+    step.kind = InboundStep::Kind::message;
+    step.message = body;
   }
 };
 inline WholeMessage whole_message() noexcept { return {}; }
@@ -52,35 +57,55 @@ inline WholeMessage whole_message() noexcept { return {}; }
 // feed(body, now)); a whole message once its last fragment is in.
 template <class Layer>
 auto reassemble_into(Layer& layer, std::chrono::steady_clock::time_point now) noexcept {
-  return [&layer, now](std::span<const std::byte> body, std::size_t consumed) noexcept -> InboundStep {
+  return [&layer, now](std::span<const std::byte> body, InboundStep& step) noexcept {
     const ReassemblyResult r = layer.feed(body, now);
-    switch (r.status) {
-      case ReassemblyStatus::complete: return {InboundStep::Kind::message, consumed, r.message};
-      case ReassemblyStatus::error: return {InboundStep::Kind::fragment_error, consumed, {}, {}, "", r};
-      default: return {InboundStep::Kind::held, consumed};
+    if (r.status == ReassemblyStatus::complete) {
+      step.kind = InboundStep::Kind::message;
+      step.message = r.message;
+    } else if (r.status == ReassemblyStatus::error) {
+      step.kind = InboundStep::Kind::fragment_error;
+      step.fragment = r;
+    } else {
+      step.kind = InboundStep::Kind::held;
     }
   };
 }
 
 template <FrameCodec C, class Stages, class Admit, class Reassemble>
-InboundStep next_inbound(const C& codec, Stages& stages, std::span<const std::byte> readable,
-                         const FrameContext& ctx, Admit&& admit, Reassemble&& reassemble) {
+void next_inbound(const C& codec, Stages& stages, std::span<const std::byte> readable, const FrameContext& ctx,
+                  Admit&& admit, Reassemble&& reassemble, InboundStep& step) {
   const DecodeResult res = codec.decode(readable);
-  if (res.status == DecodeStatus::need_more) return {};
-  if (res.status == DecodeStatus::error) {
-    return {InboundStep::Kind::error, 0, {}, res.error, "while decoding a frame"};
+  step.consumed = res.consumed;
+  if (res.status == DecodeStatus::need_more) {
+    step.kind = InboundStep::Kind::need_more;
+    return;
   }
-  if (!admit(res.frame.size())) return {InboundStep::Kind::refused};
+  if (res.status == DecodeStatus::error) {
+    step.kind = InboundStep::Kind::error;
+    step.error = res.error;
+    step.where = "while decoding a frame";
+    return;
+  }
+  if (!admit(res.frame.size())) {
+    step.kind = InboundStep::Kind::refused;
+    return;
+  }
   std::span<const std::byte> body = res.frame;
   if constexpr (!Stages::empty) {  // the frame processors, codec side first
     const InboundFrame in = stages.inbound(body, ctx);
     if (in.status == InboundFrame::Status::fail) {
-      return {InboundStep::Kind::error, res.consumed, {}, in.error, "in a frame processor"};
+      step.kind = InboundStep::Kind::error;
+      step.error = in.error;
+      step.where = "in a frame processor";
+      return;
     }
-    if (in.status == InboundFrame::Status::hold) return {InboundStep::Kind::held, res.consumed};
+    if (in.status == InboundFrame::Status::hold) {
+      step.kind = InboundStep::Kind::held;
+      return;
+    }
     body = in.frame;
   }
-  return reassemble(body, res.consumed);
+  reassemble(body, step);
 }
 
 // For callers that admit every frame.

@@ -178,14 +178,14 @@ std::optional<std::size_t> ConnectionActor<App>::decode_frames() {
   const auto admit = [this](std::size_t size) { return inbound_admits(size); };
   std::size_t frames = 0;
   inbound_blocked_ = false;
+  detail::InboundStep step;  // filled in by each frame (inbound_path.hpp)
   while (!requests_.full()) {
-    detail::InboundStep step;
     if constexpr (fragments) {
-      step = detail::next_inbound(app_->codec, stack_.frames(), rbuf_.readable(), frame_ctx, admit,
-                                  detail::reassemble_into(frag(), now));
+      detail::next_inbound(app_->codec, stack_.frames(), rbuf_.readable(), frame_ctx, admit,
+                           detail::reassemble_into(frag(), now), step);
     } else {
-      step = detail::next_inbound(app_->codec, stack_.frames(), rbuf_.readable(), frame_ctx, admit,
-                                  detail::whole_message());
+      detail::next_inbound(app_->codec, stack_.frames(), rbuf_.readable(), frame_ctx, admit, detail::whole_message(),
+                           step);
     }
     if (step.kind == Kind::need_more) break;
     if (step.kind == Kind::refused) {
