@@ -20,10 +20,17 @@
 //
 // Counter `server_allocs_per_frame`: allocations on the server thread per frame, averaged over
 // every iteration. A figure above zero names work to do (docs/performance.md says where).
+//
+//   BM_blocks_per_idle_connection   100 connections opened (each echoes once, so each has been
+//                      served) and held silent. Counter `server_blocks_per_connection`: heap
+//                      blocks the server thread holds for them (allocations minus frees), per
+//                      connection. wireframe's own part is one block (actor and push queues);
+//                      Asio's per-socket reactor record comes from a pool Asio keeps.
 
 #include <benchmark/benchmark.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <memory>
 #include <new>
@@ -37,6 +44,7 @@
 namespace {
 
 std::atomic<long> server_allocs{0};
+std::atomic<long> server_frees{0};
 thread_local bool counting = false;
 
 }  // namespace
@@ -47,8 +55,11 @@ void* operator new(std::size_t n) {
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  if (counting && p != nullptr) server_frees.fetch_add(1, std::memory_order_relaxed);
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
 
 using namespace wireframe;
 
@@ -182,8 +193,41 @@ void BM_allocs_push(benchmark::State& state) {
   report(state, before);
 }
 
+void BM_blocks_per_idle_connection(benchmark::State& state) {
+  constexpr int connections = 100;
+  bench::ServerThread server{WireframeApp<>()
+                                 .route(plain_id, plain_echo)
+                                 .on_connection_setup([](ConnectionContext&) { counting = true; })
+                                 .build()};
+  const auto batch = echo_batch(plain_id, 1, 64);
+  asio::io_context io;
+  auto open = [&](int n) {
+    std::vector<std::unique_ptr<WireframeClient<>>> clients;
+    for (int i = 0; i < n; ++i) {
+      clients.push_back(std::make_unique<WireframeClient<>>(io.get_executor()));
+      run(io, [&]() -> asio::awaitable<bool> {
+        co_return !co_await clients.back()->connect(server.endpoint()) && co_await echo_round(*clients.back(), batch);
+      });
+    }
+    // The reply is out before the server's reader has gone back to waiting: let it get there.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return clients;
+  };
+  auto held = [] { return server_allocs.load() - server_frees.load(); };
+  double per_connection = 0;
+  for (auto _ : state) {
+    (void)open(connections);  // opened and closed: the worker's pools reach their size
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const long before = held();
+    const auto clients = open(connections);
+    per_connection = static_cast<double>(held() - before) / connections;
+  }
+  state.counters["server_blocks_per_connection"] = per_connection;
+}
+
 }  // namespace
 
+BENCHMARK(BM_blocks_per_idle_connection)->Iterations(3)->UseRealTime();
 BENCHMARK(BM_allocs_echo)->Arg(64)->Arg(1024)->UseRealTime();
 BENCHMARK(BM_allocs_echo_plain)->Arg(64)->Arg(1024)->UseRealTime();
 BENCHMARK(BM_allocs_echo_50)->Arg(0)->Arg(1)->UseRealTime();

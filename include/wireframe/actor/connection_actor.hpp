@@ -16,10 +16,11 @@
 //               deadlines (when the app fragments).
 //   lifecycle   start, graceful and hard close, the lingering close, teardown.
 // So an idle connection runs no coroutine: it is this object, its push queues, one pending
-// wait for readability and (with timeouts on) one pending timer, and both pending operations
-// live in slots inside this object (HandlerSlot). Every completion handler holds a shared_ptr
-// to the actor; the actor ends (finish()) once its reader, writer, dispatcher and watchdog have
-// all stopped, and is freed when the last handler lets go.
+// wait for readability and (with timeouts on) one pending timer. Actor and push queues share
+// one allocation (Block), and both pending operations live in slots inside the actor
+// (HandlerSlot). Every completion handler holds a Ref to the actor; the actor ends (finish())
+// once its reader, writer, dispatcher and watchdog have all stopped, and is destroyed when the
+// last handler lets go. The Block is freed when the last PushHandle lets go too.
 //
 // The app's processor stack (stack_, fixed at compile time) sits between codec and Packet: its
 // frame processors on every frame, its fragment layer in the reader and per source ("lane") in
@@ -29,9 +30,11 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <new>
 #include <optional>
 #include <span>
 #include <string>
@@ -44,6 +47,7 @@
 #include "wireframe/actor/doorbell.hpp"
 #include "wireframe/actor/handler_slot.hpp"
 #include "wireframe/actor/packet_pool.hpp"
+#include "wireframe/actor/ref_count.hpp"
 #include "wireframe/actor/ring_queue.hpp"
 #include "wireframe/app/connection_context.hpp"
 #include "wireframe/app/wireframe_app.hpp"
@@ -69,8 +73,7 @@ bool is_disconnect(const std::error_code& ec) noexcept;
 template <class App>
 class ConnectionActor final : public TrackedConnection,
                               public detail::UsageSource,
-                              public detail::Wake,
-                              public std::enable_shared_from_this<ConnectionActor<App>> {
+                              public detail::Wake {
   using C = typename App::codec_type;
   using P = typename App::packet_type;
   using E = typename App::error_type;
@@ -92,25 +95,21 @@ class ConnectionActor final : public TrackedConnection,
   using Lane = detail::Lane;
   using clock = std::chrono::steady_clock;
   // Room for the largest operation each slot holds (checked at compile time: handler_slot.hpp;
-  // with g++ 12 and Asio 1.22 the reader's read is 240 bytes, its wait 184, the timer's 200).
-  using OperationSlot = detail::HandlerSlot<240>;
+  // with g++ 12 and Asio 1.22 the reader's read is 232 bytes, its wait 176, the timer's 192).
+  using OperationSlot = detail::HandlerSlot<232>;
 
  public:
-  ConnectionActor(asio::ip::tcp::socket socket, std::shared_ptr<const App> app, ConnectionId id,
-                  ConnectionTracker& tracker);
-  // The queues are closed at the end (finish); this covers an actor freed without one (its
-  // io_context destroyed with its operations pending): no producer may wake it afterwards.
-  ~ConnectionActor() { pushes_->close(); }
+  // Creates the actor of `socket` and starts it: hooks, then the reader and the watchdog. Called
+  // on the socket's executor. Returns at once; the actor keeps itself alive through its pending
+  // operations until it has ended (teardown hook run, removed from its tracker). May throw (the
+  // constructor copies user objects): nothing of the connection is left then.
+  static void launch(asio::ip::tcp::socket socket, std::shared_ptr<const App> app, ConnectionId id,
+                     ConnectionTracker& tracker);
+
   ConnectionActor(const ConnectionActor&) = delete;
   ConnectionActor& operator=(const ConnectionActor&) = delete;
 
   [[nodiscard]] asio::any_io_executor executor() { return socket_.get_executor(); }
-
-  // Starts the connection: hooks, then the reader and the watchdog. Called once, on the
-  // connection's executor, on an actor owned by a shared_ptr. Returns at once; the actor keeps
-  // itself alive through its pending operations until it has ended (teardown hook run, removed
-  // from its tracker).
-  void start();
 
   // Graceful: stop reading, let the command in flight finish and its frames be written.
   void shutdown() override;
@@ -118,14 +117,29 @@ class ConnectionActor final : public TrackedConnection,
   void force_close() override;
 
   [[nodiscard]] ConnectionUsage usage() const noexcept override {
-    return {inbound_bytes_, pushes_->outbound_bytes(), pushes_->paused()};
+    return {inbound_bytes_, pushes_.outbound_bytes(), pushes_.paused()};
   }
 
   // From the push queues, on any thread: frames were pushed (detail::Wake).
   void ring() noexcept override;
 
  private:
-  std::shared_ptr<ConnectionActor> keep() { return this->shared_from_this(); }
+  struct Block;  // the one allocation: push queues and actor (impl/lifecycle.hpp)
+  friend class detail::Ref<ConnectionActor>;
+  using Keep = detail::Ref<ConnectionActor>;
+
+  ConnectionActor(asio::ip::tcp::socket socket, std::shared_ptr<const App> app, ConnectionId id,
+                  ConnectionTracker& tracker, std::shared_ptr<Block> block);
+  // The queues are closed at the end (finish); this covers an actor freed without one (its
+  // io_context destroyed with its operations pending): no producer may wake it afterwards.
+  ~ConnectionActor() { pushes_.close(); }
+  void start();
+
+  Keep keep() noexcept { return Keep(*this); }
+  void add_ref() noexcept { refs_.add(); }
+  bool try_add_ref() noexcept { return refs_.try_add(); }
+  void drop_ref() noexcept;
+  std::shared_ptr<detail::PushQueues<P>> shared_pushes() const;
   template <class F>
   void post(F&& f);
   // Every entry into the actor from Asio (a completion handler, a posted run) goes through
@@ -212,7 +226,7 @@ class ConnectionActor final : public TrackedConnection,
   void write_rest(std::size_t done);
   void continue_write();
   void on_written(const asio::error_code& ec, std::size_t n);
-  void publish_outbound_bytes() { pushes_->set_actor_bytes(queued_response_bytes_ + wbuf_.size()); }
+  void publish_outbound_bytes() { pushes_.set_actor_bytes(queued_response_bytes_ + wbuf_.size()); }
 
   // --- outbound select (impl/outbound_select.hpp) -----------------------------------------------
   void gather();
@@ -240,6 +254,8 @@ class ConnectionActor final : public TrackedConnection,
   P take_pooled() { return detail::PacketPool<P>::local().take(); }
   void recycle(P&& p) { detail::PacketPool<P>::local().give(std::move(p)); }
 
+  detail::RefCount refs_;         // owners of the actor: the handlers of its pending work
+  std::shared_ptr<Block> block_;  // keeps the allocation while the actor lives
   asio::ip::tcp::socket socket_;
   std::shared_ptr<const App> app_;
   ConnectionTracker& tracker_;
@@ -250,8 +266,8 @@ class ConnectionActor final : public TrackedConnection,
   GatherBuffer wbuf_;
   detail::RingQueue<Request> requests_;
   detail::RingQueue<OutItem> out_;
-  // Shared with every PushHandle of this connection: they may outlive it.
-  std::shared_ptr<detail::PushQueues<P>> pushes_;
+  // In the Block, shared with every PushHandle of this connection: they may outlive the actor.
+  detail::PushQueues<P>& pushes_;
 
   std::optional<Stream<P, E>> stream_;
   std::uint64_t stream_correlation_ = 0;

@@ -38,7 +38,13 @@ class GatherBuffer {
 
   // The buffer sequence for one write, valid until the next change to this buffer. A span, so
   // that the write operation copies two words rather than the vector (no allocation per write).
+  // Without borrowed slices (the usual batch) it is one buffer, kept without a vector: an idle
+  // connection that has written holds no allocation for it.
   [[nodiscard]] std::span<const asio::const_buffer> buffers() {
+    if (pieces_.empty()) {
+      whole_ = asio::const_buffer(bytes_.readable().data(), bytes_.size());
+      return {&whole_, 1};
+    }
     seq_.clear();
     const std::byte* owned = bytes_.readable().data();
     std::size_t from = 0;
@@ -66,7 +72,8 @@ class GatherBuffer {
 
   ByteBuffer bytes_;
   std::vector<Piece> pieces_;
-  std::vector<asio::const_buffer> seq_;
+  std::vector<asio::const_buffer> seq_;  // with borrowed slices
+  asio::const_buffer whole_;             // without
   std::size_t borrowed_ = 0;
 };
 

@@ -27,7 +27,7 @@ class AppConnectionFactory final : public ConnectionFactory {
 
   void start(asio::ip::tcp::socket socket, ConnectionTracker& tracker, ConnectionId id) override {
     // The actor keeps itself alive from here on, through the handlers of its pending operations.
-    std::make_shared<ConnectionActor<App>>(std::move(socket), app_, id, tracker)->start();
+    ConnectionActor<App>::launch(std::move(socket), app_, id, tracker);
   }
 
  private:

@@ -43,7 +43,7 @@ void ConnectionActor<App>::commands_maybe_done() {
   if (commands_done_ || dispatcher_running_) return;
   if (!draining_ && !closing_ && !(reader_done_ && requests_.empty())) return;
   commands_done_ = true;
-  pushes_->close();
+  pushes_.close();
   wake_writer();
 }
 
@@ -116,11 +116,11 @@ asio::awaitable<void> ConnectionActor<App>::send_response(response_type response
 template <class App>
 asio::awaitable<bool> ConnectionActor<App>::wait_for_room(std::size_t size) {
   while (!closing_ &&
-         (out_.full() || (pushes_->paused() && pushes_->outbound_bytes() != 0) || large_response_in_lane())) {
+         (out_.full() || (pushes_.paused() && pushes_.outbound_bytes() != 0) || large_response_in_lane())) {
     co_await dispatch_bell_->wait();
   }
   if (closing_) co_return false;
-  const std::size_t held = pushes_->outbound_bytes();
+  const std::size_t held = pushes_.outbound_bytes();
   const std::size_t hard = app_->settings.max_outbound_bytes;
   if (held != 0 && (held > hard || size > hard - held)) {
     fail(make_error_code(errc::output_limit_exceeded),
@@ -140,7 +140,7 @@ asio::awaitable<void> ConnectionActor<App>::enqueue(P frame, std::uint64_t corre
   out_.push(OutItem(std::in_place_type<P>, std::move(frame)));
   queued_response_bytes_ += size;
   publish_outbound_bytes();
-  pushes_->pause_if_above_high();
+  pushes_.pause_if_above_high();
   wake_writer();
 }
 

@@ -77,7 +77,7 @@ bool ConnectionActor<App>::try_queue_response(response_type& response, std::uint
     out_.push(OutItem(std::in_place_type<P>, std::move(f)));
   }
   publish_outbound_bytes();
-  pushes_->pause_if_above_high();
+  pushes_.pause_if_above_high();
   writer_pending_ = true;
   return true;
 }
@@ -133,8 +133,8 @@ void ConnectionActor<App>::flush_inline() {
 template <class App>
 bool ConnectionActor<App>::room_now(std::span<const P> frames) const noexcept {
   if (out_.capacity() - out_.size() < frames.size() || large_response_in_lane()) return false;
-  std::size_t held = pushes_->outbound_bytes();
-  bool paused = pushes_->paused();
+  std::size_t held = pushes_.outbound_bytes();
+  bool paused = pushes_.paused();
   const std::size_t hard = app_->settings.max_outbound_bytes;
   for (const P& f : frames) {
     const std::size_t size = f.encoded_size();

@@ -6,10 +6,45 @@
 
 namespace wireframe {
 
+// One allocation per connection: the actor and its push queues. PushHandles (and the session
+// registry's weak references) point into the queues and may outlive the actor; the actor is
+// destroyed in place when its last Ref goes (drop_ref), and the allocation is freed when the
+// last of those goes too. Until then it holds no socket, buffer or user object, only memory.
+template <class App>
+struct ConnectionActor<App>::Block {
+  Block() {}  // NOLINT: leaves `actor` uninitialised (launch constructs it)
+  std::optional<detail::PushQueues<P>> pushes;  // emplaced by the actor's constructor
+  alignas(ConnectionActor) std::byte actor[sizeof(ConnectionActor)];
+};
+
+template <class App>
+void ConnectionActor<App>::launch(asio::ip::tcp::socket socket, std::shared_ptr<const App> app, ConnectionId id,
+                                  ConnectionTracker& tracker) {
+  auto block = std::make_shared<Block>();
+  void* place = block->actor;
+  auto* actor = ::new (place) ConnectionActor(std::move(socket), std::move(app), id, tracker, std::move(block));
+  const Keep self(*actor);  // for start(): whatever it leaves pending holds the actor from here on
+  actor->start();
+}
+
+template <class App>
+void ConnectionActor<App>::drop_ref() noexcept {
+  if (!refs_.drop()) return;
+  const std::shared_ptr<Block> block = std::move(block_);  // freed below unless a PushHandle holds it
+  this->~ConnectionActor();
+}
+
+// The queues as PushHandles hold them: sharing the Block's ownership.
+template <class App>
+auto ConnectionActor<App>::shared_pushes() const -> std::shared_ptr<detail::PushQueues<P>> {
+  return {block_, &pushes_};
+}
+
 template <class App>
 ConnectionActor<App>::ConnectionActor(asio::ip::tcp::socket socket, std::shared_ptr<const App> app,
-                                      ConnectionId id, ConnectionTracker& tracker)
-    : socket_(std::move(socket)),
+                                      ConnectionId id, ConnectionTracker& tracker, std::shared_ptr<Block> block)
+    : block_(std::move(block)),
+      socket_(std::move(socket)),
       app_(std::move(app)),
       tracker_(tracker),
       ctx_(id, socket_.get_executor(), endpoint(true), endpoint(false), app_->state),
@@ -18,7 +53,7 @@ ConnectionActor<App>::ConnectionActor(asio::ip::tcp::socket socket, std::shared_
                            app_->settings.read_chunk_size)),
       requests_(app_->settings.max_pipelined_requests),
       out_(app_->settings.max_queued_frames),
-      pushes_(std::make_shared<detail::PushQueues<P>>(
+      pushes_(block_->pushes.emplace(
           *this, id, app_->settings.high_push_capacity, app_->settings.low_push_capacity,
           PushRateLimit{app_->settings.push_rate, app_->settings.push_burst}, app_->dead_letters,
           OutboundBudget{app_->settings.outbound_low_watermark, app_->settings.outbound_high_watermark,
@@ -26,14 +61,14 @@ ConnectionActor<App>::ConnectionActor(asio::ip::tcp::socket socket, std::shared_
       timer_(socket_.get_executor()),
       timeouts_(timeout_settings(app_->settings), clock::now()) {
   if constexpr (fragments) ctx_.set_reassembly_source(&frag());
-  ctx_.set_push_queues(pushes_);
+  ctx_.set_push_queues(shared_pushes());
   ctx_.set_usage_source(this);
 }
 
 template <class App>
 void ConnectionActor<App>::start() {
   tracker_.add(*this);  // may call shutdown() at once: the server is stopping
-  if (app_->registry) app_->registry->add(ctx_.id(), pushes_);
+  if (app_->registry) app_->registry->add(ctx_.id(), shared_pushes());
   if (make_non_blocking() && run_setup_hook()) {
     if constexpr (Stack::has_protocol) stack_.protocol().on_connection_setup(ctx_.push_handle<P>());
     reader_active_ = true;
@@ -48,7 +83,7 @@ void ConnectionActor<App>::shutdown() {
   if (draining_ || closing_) return;
   draining_ = true;
   timeouts_.draining();  // only a stalled write matters from here on
-  pushes_->close();      // no new pushes; the queued ones are still written
+  pushes_.close();      // no new pushes; the queued ones are still written
   cancel_read();
   ring_dispatcher();
   commands_maybe_done();
@@ -267,14 +302,14 @@ asio::awaitable<void> ConnectionActor<App>::discard_input() {
 // dead letter queue, if any, and are logged.
 template <class App>
 void ConnectionActor<App>::report_lost_pushes() {
-  auto lost = pushes_->close_and_take();
+  auto lost = pushes_.close_and_take();
   for (Lane lane : {Lane::high, Lane::low}) {  // pushes cut off part-way through their fragments
     if (auto frame = frag().abandon(lane)) lost.push_back(std::move(*frame));
   }
   if (lost.empty()) return;
   detail::log(LogLevel::warn, "connection {} ({}): {} pushed frame(s) not sent: connection closed", ctx_.id(),
               peer_text(), lost.size());
-  for (auto& frame : lost) pushes_->dead_letter(std::move(frame), make_error_code(errc::connection_closed));
+  for (auto& frame : lost) pushes_.dead_letter(std::move(frame), make_error_code(errc::connection_closed));
 }
 
 template <class App>

@@ -62,7 +62,7 @@ bool ConnectionActor<App>::counted(Lane lane) {
 
 template <class App>
 bool ConnectionActor<App>::push_work() const {
-  return pushes_->maybe_nonempty() || frag().active(Lane::high) || frag().active(Lane::low);
+  return pushes_.maybe_nonempty() || frag().active(Lane::high) || frag().active(Lane::low);
 }
 
 // Writes one frame, or the next fragment of the lane's message, from `lane`'s source into
@@ -131,7 +131,7 @@ bool ConnectionActor<App>::encode_borrowed(P& frame) {
 template <class App>
 auto ConnectionActor<App>::take_from(Lane lane) -> std::optional<P> {
   if (lane == Lane::response) return next_response_frame();
-  std::optional<P> frame = pushes_->try_pop(lane == Lane::high ? PushPriority::high : PushPriority::low);
+  std::optional<P> frame = pushes_.try_pop(lane == Lane::high ? PushPriority::high : PushPriority::low);
   if (frame) frame->set_correlation_id(0);  // server-initiated: answers no request
   return frame;
 }

@@ -41,9 +41,11 @@ void ConnectionActor<App>::read_loop() {
     }
     // Nothing buffered. If the last read drained the socket, wait for readability first,
     // holding no buffer (it goes back to the worker's pool: an idle connection pins no read
-    // buffer), so that no read is spent on EAGAIN; otherwise read what is there at once.
+    // buffer, nor a write buffer the reader's inline writes left), so that no read is spent on
+    // EAGAIN; otherwise read what is there at once.
     if (socket_drained_) {
       rbuf_.release();
+      if (!writer_busy_ && wbuf_.empty()) wbuf_.bytes().release();
       reader_op_ = true;
       socket_.async_wait(asio::socket_base::wait_read, read_slot_.bind([self = keep()](asio::error_code ec) {
         self->reader_op_ = false;
@@ -140,7 +142,7 @@ bool ConnectionActor<App>::must_pause_reading() const noexcept {
 // more queued behind it. Pushes only see the watermark (publish_outbound_bytes).
 template <class App>
 bool ConnectionActor<App>::responses_paused() const noexcept {
-  return pushes_->paused() || large_response_in_lane();
+  return pushes_.paused() || large_response_in_lane();
 }
 
 template <class App>

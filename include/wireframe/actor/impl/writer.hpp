@@ -19,11 +19,15 @@ void ConnectionActor<App>::wake_writer() {
 }
 
 // From the push queues, on any thread. One post however many frames are pushed before it runs.
+// Never keeps an actor whose last owner has gone: its destructor is about to close the queues
+// (the producer rings under their lock, so it may be here meanwhile).
 template <class App>
 void ConnectionActor<App>::ring() noexcept {
   if (remote_wake_.exchange(true, std::memory_order_acq_rel)) return;
+  auto owner = Keep::try_take(*this);
+  if (!owner) return;
   try {
-    post([self = keep()] {
+    post([self = std::move(*owner)] {
       self->remote_wake_.store(false, std::memory_order_release);
       if (self->writer_busy_ || self->writer_finished_ || self->closing_) return;
       self->writer_busy_ = true;
@@ -87,7 +91,7 @@ void ConnectionActor<App>::after_write() {
   const bool lane_was_big = lane_was_big_;
   lane_was_big_ = large_response_in_lane();
   const bool lane_freed = lane_was_big && !lane_was_big_;
-  if (pushes_->resume_if_below_low() || lane_freed) {  // everything (else) resumes
+  if (pushes_.resume_if_below_low() || lane_freed) {  // everything (else) resumes
     wake_reader();
     ring_dispatcher();
   }
