@@ -43,6 +43,38 @@ asio::awaitable<Resp> echo(Envelope& req) {
   co_return Resp(Envelope(req.id(), req.correlation_id(), req.payload()));
 }
 
+Resp plain_echo(Envelope& req) { return Envelope(req.id(), req.correlation_id(), req.payload()); }
+
+// A plain handler is served in the reader's turn, its reply sent through the response lane at
+// once (no outbound ring) when nothing is ahead of it. Pipelined, mixed sizes: replies that fit
+// one fragment, replies that need several (the lane keeps the rest for the writer, and the next
+// reply must queue behind them), and one past the borrowing threshold. All in order, byte-exact.
+template <class Strategy>
+void check_pipelined_inline(Strategy strategy) {
+  ServerFixture fx(WireframeApp<>()
+                       .with_codec(small_frames())
+                       .with_fragmentation(strategy, roomy())
+                       .route(1, plain_echo)
+                       .build());
+  run_async([&]() -> asio::awaitable<void> {
+    WireframeClient<> client(co_await asio::this_coro::executor, small_frames());
+    client.with_fragmentation(strategy, roomy());
+    CO_REQUIRE_OK(client.connect(fx.endpoint()));
+    const std::vector<std::size_t> sizes = {5, 40 * 1024, 0, 7, 100 * 1024, 64, 33 * 1024, 1, 2, 3};
+    std::vector<Envelope> batch;
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      batch.emplace_back(1, i + 1, random_bytes(sizes[i], static_cast<unsigned>(i)));
+    }
+    CO_REQUIRE_OK(client.send_all(batch));
+    for (const Envelope& sent : batch) {
+      auto [ec, reply] = co_await client.receive();
+      REQUIRE_FALSE(ec);
+      CHECK(reply.correlation_id() == sent.correlation_id());
+      CHECK(std::equal(reply.payload().begin(), reply.payload().end(), sent.payload().begin(), sent.payload().end()));
+    }
+  }, 30s);
+}
+
 template <class Strategy>
 void check_round_trips(Strategy strategy) {
   ServerFixture fx(WireframeApp<>()
@@ -78,6 +110,16 @@ TEST_CASE("LenFlag32K: whole messages of any size cross a 32 KiB frame limit bot
 TEST_CASE("Multiplexed: whole messages of any size cross a 32 KiB frame limit both ways",
           "[integration][fragment]") {
   check_round_trips(Multiplexed(frame_limit - Multiplexed::max_header_size()));
+}
+
+TEST_CASE("LenFlag32K: pipelined replies of a plain handler, of every size, come back in order",
+          "[integration][fragment]") {
+  check_pipelined_inline(LenFlag32K(frame_limit - LenFlag32K::header_length));
+}
+
+TEST_CASE("Multiplexed: pipelined replies of a plain handler, of every size, come back in order",
+          "[integration][fragment]") {
+  check_pipelined_inline(Multiplexed(frame_limit - Multiplexed::max_header_size()));
 }
 
 TEST_CASE("every frame a fragmenting server sends fits the codec limit", "[integration][fragment]") {

@@ -83,20 +83,33 @@ bool ConnectionActor<App>::try_queue_response(response_type& response, std::uint
 }
 
 // Encodes a response frame straight into the write batch when the writer's biased select would
-// take it next anyway: no response queued before it, no push waiting (pushes go first), no
-// fragmentation (its lanes decide), no write in progress on the batch, room in the batch, and not
-// a large payload (those are borrowed: encode_borrowed). Saves the outbound ring's move in and
-// out and keeps the frame's storage warm for the next request.
+// take it next anyway: no response queued before it, no push waiting (pushes go first), the
+// response lane free (fragmentation: no message of it part-way through its fragments, nor its
+// buffer still in the batch), no write in progress on the batch, room in the batch, and not a
+// large payload (those are borrowed: encode_borrowed). Saves the outbound ring's move in and
+// out and keeps the frame's storage warm for the next request. With fragmentation the frame
+// goes through the lane as the writer would send it: a frame that needs several fragments
+// leaves the rest in the lane for the writer (woken: writer_pending_).
 template <class App>
 bool ConnectionActor<App>::encode_directly(P& frame) {
-  if (writing_ || fragments || !out_.empty() || push_work() || wbuf_.size() >= app_->settings.max_write_batch ||
+  if (writing_ || !out_.empty() || push_work() || wbuf_.size() >= app_->settings.max_write_batch ||
       frame.encoded_size() >= borrow_threshold) {
     return false;
   }
+  if constexpr (fragments) {
+    if (frag().active(Lane::response) || !frag().ready(Lane::response)) return false;
+  }
   if constexpr (Stack::protocol_sees_frames) stack_.protocol().before_send(frame);
-  encode(frame);
   pushes_in_a_row_ = 0;  // as counted(Lane::response)
-  recycle(std::move(frame));
+  if constexpr (fragments) {
+    std::error_code ec;
+    std::optional<P> done = frag().write(Lane::response, std::move(frame), wbuf_, ec);
+    if (ec) report_unsent(Lane::response, ec);
+    if (done) recycle(std::move(*done));
+  } else {
+    encode(frame);
+    recycle(std::move(frame));
+  }
   return true;
 }
 
