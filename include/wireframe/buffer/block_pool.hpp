@@ -72,7 +72,9 @@ class BlockPool {
 
   // Index of `size`'s class, or -1 when it is not a pooled size.
   static int size_class(std::size_t size) noexcept {
-    if (size < min_block || size > max_block || !std::has_single_bit(size)) return -1;
+    // Not std::has_single_bit: libstdc++ implements it with popcount, a libgcc call unless the
+    // target has the instruction (x86-64 baseline has not). size >= min_block > 0 here.
+    if (size < min_block || size > max_block || (size & (size - 1)) != 0) return -1;
     return std::countr_zero(size) - std::countr_zero(min_block);
   }
 

@@ -44,6 +44,7 @@ class ByteBuffer {
     begin_ = std::exchange(other.begin_, 0);
     end_ = std::exchange(other.end_, 0);
     max_capacity_ = other.max_capacity_;
+    regrow_from_ = other.regrow_from_;
     return *this;
   }
 
@@ -92,7 +93,12 @@ class ByteBuffer {
   // Lets go of the storage (an idle connection should not pin a buffer): back to the thread's
   // BlockPool when it is a pooled size, so that taking one again costs no allocation; a large
   // one to the thread's PageCache (up to 4 MiB of warm pages, large_block.hpp) or the kernel.
+  //
+  // A pooled capacity is remembered: the next growth from empty asks for it at once, so a
+  // buffer released between bursts (a connection's write buffer, each time its reader waits)
+  // takes one block of the size it needed last, instead of growing into it by doubling copies.
   void release() noexcept {
+    if (capacity_ <= detail::BlockPool::max_block && capacity_ > regrow_from_) regrow_from_ = capacity_;
     give_block();
     large_.release();
     data_ = nullptr;
@@ -112,11 +118,11 @@ class ByteBuffer {
     return cap > detail::BlockPool::max_block ? grow_large(cap) : grow_pooled(cap);
   }
 
-  // Doubling from the current capacity (256 bytes at first) until `needed` fits, capped: pooled
+  // Doubling from the current capacity (from regrow_from_ when empty) until `needed` fits, capped: pooled
   // sizes stay powers of two. Above them, twice the current capacity (amortised growth) or
   // exactly what a larger jump needs, not the power of two above it: 1 MiB gets 1 MiB, not 2.
   [[nodiscard]] std::size_t grown_capacity(std::size_t needed) const noexcept {
-    std::size_t cap = capacity_ == 0 ? 256 : capacity_;
+    std::size_t cap = capacity_ == 0 ? regrow_from_ : capacity_;
     while (cap < needed) cap = cap > max_capacity_ / 2 ? max_capacity_ : cap * 2;
     if (cap > max_capacity_) cap = max_capacity_;
     if (cap <= detail::BlockPool::max_block) return cap;
@@ -183,6 +189,7 @@ class ByteBuffer {
   std::unique_ptr<std::byte[]> block_;  // a pooled size (<= BlockPool::max_block)
   detail::LargeBlock large_;            // a larger one, grown in place
   std::size_t capacity_ = 0;
+  std::size_t regrow_from_ = 256;  // the first capacity after empty: 256, or the last pooled one
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
   std::size_t max_capacity_;
