@@ -5,8 +5,9 @@
 # --no-install-recommends matters: recommends pull in Boost 1.74 with its older Boost.Asio.
 # redis-tools: the RESP example's ctest talks to it with the real redis-cli.
 # libboost-dev: Boost.CRC (header-only) for the checked_echo example's CRC-32C frame processor.
+# socat: a client that is not ours for the Unix domain socket example test.
 WIREFRAME_PACKAGES=(cmake ninja-build g++ ccache libasio-dev libfmt-dev libspdlog-dev catch2
-                    librapidcheck-dev libbenchmark-dev redis-tools libboost-dev)
+                    librapidcheck-dev libbenchmark-dev redis-tools libboost-dev socat)
 
 log() { printf '\n==> %s\n' "$*" >&2; }
 

@@ -2,7 +2,7 @@
 // sent and received, and checks that every reply is the exact echo of its request.
 // Exits 0 when all echoes match, 1 on a mismatch, an error or after 10 s, 2 on bad flags.
 //
-//   echo_client --port N [--host ADDR] [--count N] [--size BYTES]
+//   echo_client (--port N [--host ADDR] | --unix PATH) [--count N] [--size BYTES]
 #include <wireframe/wireframe.hpp>
 
 #include <chrono>
@@ -23,9 +23,10 @@ namespace {
 using example::parse;
 
 constexpr std::string_view usage =
-    "usage: echo_client --port N [--host ADDR] [--count N] [--size BYTES]\n"
+    "usage: echo_client (--port N [--host ADDR] | --unix PATH) [--count N] [--size BYTES]\n"
     "  --host ADDR     server address or name (default 127.0.0.1)\n"
-    "  --port N        server port (required)\n"
+    "  --port N        server port\n"
+    "  --unix PATH     the server's Unix domain socket, instead of --host and --port\n"
     "  --count N       frames to send (default 3)\n"
     "  --size BYTES    payload size; the text \"hello <n> \" repeated or cut to fit\n"
     "                  (default: just \"hello <n>\")\n";
@@ -55,7 +56,7 @@ std::string describe(const Envelope& e) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string host = "127.0.0.1";
+  std::string host = "127.0.0.1", unix_path;
   std::optional<unsigned long> port, size;
   unsigned long count = 3;
   // The Envelope header and the default codec's 8 MiB limit bound the payload.
@@ -76,6 +77,9 @@ int main(int argc, char** argv) {
     } else if (flag == "--port") {
       ok = ok && parse(value, 65535, number) && number > 0;
       port = number;
+    } else if (flag == "--unix") {
+      unix_path = value;
+      ok = ok && !unix_path.empty();
     } else if (flag == "--count") {
       ok = ok && parse(value, 1'000'000, count);
     } else if (flag == "--size") {
@@ -90,10 +94,11 @@ int main(int argc, char** argv) {
     }
     ++i;
   }
-  if (!port) {
-    std::cerr << "echo_client: --port is required\n" << usage;
+  if (!port == unix_path.empty()) {
+    std::cerr << "echo_client: one of --port and --unix is required\n" << usage;
     return 2;
   }
+  const std::string where = port ? host + ":" + std::to_string(*port) : "unix:" + unix_path;
 
   asio::io_context io;
   std::optional<std::string> failure;  // set on the first problem; stays empty on success
@@ -101,10 +106,10 @@ int main(int argc, char** argv) {
 
   auto session = [&]() -> asio::awaitable<void> {
     WireframeClient<> client(io.get_executor());
-    const auto connect_error = co_await client.connect(host, static_cast<std::uint16_t>(*port));
+    const auto connect_error = port ? co_await client.connect(host, static_cast<std::uint16_t>(*port))
+                                    : co_await client.connect_unix(unix_path);
     if (connect_error) {
-      failure = "cannot connect to " + host + ":" + std::to_string(*port) + ": " +
-                connect_error.message();
+      failure = "cannot connect to " + where + ": " + connect_error.message();
       co_return;
     }
     for (unsigned long n = 1; n <= count; ++n) {

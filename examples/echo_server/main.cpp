@@ -1,8 +1,8 @@
 // echo_server: the wireframe demo server. Message id 1 is echoed back unchanged (same id,
-// correlation id and payload). Prints "listening on HOST:PORT" as its first stdout line; logs go
-// to stderr. Stops gracefully on SIGINT/SIGTERM and exits 0.
+// correlation id and payload). Prints "listening on HOST:PORT" (or "listening on unix:PATH") as
+// its first stdout line; logs go to stderr. Stops gracefully on SIGINT/SIGTERM and exits 0.
 //
-//   echo_server [--host ADDR] [--port N] [--workers N] [limits: see --help]
+//   echo_server [--host ADDR] [--port N | --unix PATH] [--workers N] [limits: see --help]
 #include <wireframe/wireframe.hpp>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -26,15 +26,16 @@ using example::valid_address;
 using example::endpoint_text;
 
 constexpr std::string_view usage =
-    "usage: echo_server [--host ADDR] [--port N] [--workers N] [limits]\n"
+    "usage: echo_server [--host ADDR] [--port N | --unix PATH] [--workers N] [limits]\n"
     "  --host ADDR          address to listen on (default 127.0.0.1)\n"
     "  --port N             TCP port, 0 = any free port (default 7878)\n"
+    "  --unix PATH          listen on a Unix domain socket at PATH instead of TCP\n"
     "  --workers N          worker threads (default 1)\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string host = "127.0.0.1";
+  std::string host = "127.0.0.1", unix_path;
   unsigned long port = 7878, workers = 1;
   example::LimitFlags limits;
   for (int i = 1; i < argc; ++i) {
@@ -50,6 +51,9 @@ int main(int argc, char** argv) {
       ok = ok && valid_address(host);
     } else if (flag == "--port") {
       ok = ok && parse(value, 65535, port);
+    } else if (flag == "--unix") {
+      unix_path = value;
+      ok = ok && !unix_path.empty();
     } else if (flag == "--workers") {
       ok = ok && parse(value, 1024, workers) && workers > 0;
     } else if (!limits.parse(flag, value, ok)) {
@@ -71,7 +75,7 @@ int main(int argc, char** argv) {
     return std::move(request);  // same id, correlation id and payload
   };
   auto opened = [log](ConnectionContext& ctx) {
-    log->info("connection {} from {} opened", ctx.id(), endpoint_text(ctx.peer()));
+    log->info("connection {} from {} opened", ctx.id(), ctx.peer_name());
   };
   auto closed = [log](ConnectionContext& ctx, std::error_code reason) {
     log->info("connection {} closed ({})", ctx.id(), reason ? reason.message() : "orderly");
@@ -82,14 +86,19 @@ int main(int argc, char** argv) {
 
   WireframeServer server(app);
   limits.apply(server);
+  const std::string where = unix_path.empty() ? host + ":" + std::to_string(port) : "unix:" + unix_path;
   try {
-    server.workers(workers).bind(host, static_cast<std::uint16_t>(port)).stop_on_signals();
+    server.workers(workers).stop_on_signals();
+    if (unix_path.empty()) {
+      server.bind(host, static_cast<std::uint16_t>(port));
+    } else {
+      server.bind_unix(unix_path);
+    }
   } catch (const std::exception& e) {
-    std::cerr << "echo_server: cannot listen on " << host << ":" << port << ": " << e.what()
-              << '\n';
+    std::cerr << "echo_server: cannot listen on " << where << ": " << e.what() << '\n';
     return 1;
   }
-  std::cout << "listening on " << endpoint_text(server.local_endpoint()) << std::endl;
+  std::cout << "listening on " << (unix_path.empty() ? endpoint_text(server.local_endpoint()) : where) << std::endl;
   server.run();  // returns after SIGINT/SIGTERM, once every connection has ended
   log->info("stopped");
   return server.drain_interrupted() ? 130 : 0;  // a second signal cut the drain short

@@ -6,10 +6,13 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include <asio/signal_set.hpp>
+
+#include "unix_socket_file.hpp"
 
 #include "wireframe/detail/logged_completion.hpp"
 #include "wireframe/log/log.hpp"
@@ -19,8 +22,7 @@ namespace wireframe {
 namespace {
 
 using clock = std::chrono::steady_clock;
-// What async_accept onto a worker's io_context yields (its executor type is concrete).
-using accepted_socket = asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type>;
+using unix_acceptor = asio::local::stream_protocol::acceptor;
 
 constexpr auto min_accept_backoff = std::chrono::milliseconds(5);
 constexpr auto max_accept_backoff = std::chrono::seconds(1);
@@ -33,10 +35,6 @@ bool is_resource_exhaustion(const asio::error_code& ec) {
          ec == asio::error::no_memory || ec.value() == ENFILE;
 }
 
-std::string endpoint_text(const asio::ip::tcp::endpoint& ep) {
-  return ep.address().to_string() + ":" + std::to_string(ep.port());
-}
-
 // For log calls in places that must not throw (completion handlers, catch blocks): a user's
 // logger may throw, and here that would escape io_context::run() and end the server.
 template <class... A>
@@ -47,11 +45,11 @@ void log_noexcept(LogLevel level, fmt::format_string<A...> format, A&&... args) 
   }
 }
 
-void log_start_failure(ConnectionId id, const asio::ip::tcp::endpoint& peer,
-                       const std::exception_ptr& e) noexcept {
+// `peer`: read before the socket went to the factory (which closes it when it throws).
+void log_start_failure(ConnectionId id, const GenericSocket::endpoint_type& peer, const std::exception_ptr& e) noexcept {
   try {
-    detail::log(LogLevel::error, "connection {} from {} could not start: {}", id,
-                endpoint_text(peer), detail::describe_exception(e));
+    detail::log(LogLevel::error, "connection {} from {} could not start: {}", id, detail::peer_name(peer),
+                detail::describe_exception(e));
   } catch (...) {  // the logger (or formatting) threw: nowhere left to report it
   }
 }
@@ -95,6 +93,8 @@ struct WireframeServer::Impl {
   std::vector<int> signals;
   std::vector<std::unique_ptr<Worker>> workers;
   std::optional<asio::ip::tcp::acceptor> acceptor;
+  std::optional<unix_acceptor> unix_listener;
+  detail::UnixSocketFile unix_file;  // removes the socket file when the server is done with it
   std::optional<asio::signal_set> signal_set;
   std::optional<asio::steady_timer> accept_restart;  // worker 0
   std::atomic<bool> stopping{false};
@@ -110,6 +110,7 @@ struct WireframeServer::Impl {
   std::atomic<std::size_t> draining_workers{0};
   // Worker 0 only: the accept loop's state across restarts.
   std::chrono::milliseconds restart_delay = min_accept_backoff;
+  std::size_t next_worker = 0;  // round robin over the workers, shared by the accept loops
   RefusalLog refusal_log;
 
   void create_workers() {
@@ -126,15 +127,17 @@ struct WireframeServer::Impl {
 
   // --- accepting -------------------------------------------------------------------------------
 
-  asio::awaitable<void> accept_loop() {
+  // One per listening socket (TCP, Unix domain), all on worker 0. Every connection, whichever
+  // socket it came through, is a GenericSocket: one compiled actor serves them all.
+  template <class Acceptor>
+  asio::awaitable<void> accept_loop(Acceptor& acceptor) {
     auto backoff = min_accept_backoff;
     asio::steady_timer pause(workers[0]->io);
-    std::size_t next_worker = 0;
-    asio::ip::tcp::endpoint peer;
-    while (acceptor && acceptor->is_open()) {
+    while (acceptor.is_open()) {
       Worker& w = *workers[next_worker];
-      auto [ec, socket] = co_await acceptor->async_accept(w.io, peer, detail::use_nothrow);
-      if (ec == asio::error::operation_aborted || !acceptor->is_open()) break;
+      GenericSocket socket(w.io);
+      auto [ec] = co_await acceptor.async_accept(socket, detail::use_nothrow);
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
       if (ec) {
         // Out of descriptors or memory: back off (doubling) instead of spinning on accept.
         const auto level = is_resource_exhaustion(ec) ? LogLevel::error : LogLevel::warn;
@@ -149,8 +152,12 @@ struct WireframeServer::Impl {
         refuse(socket);
         continue;
       }
+      if constexpr (std::is_same_v<Acceptor, asio::ip::tcp::acceptor>) {
+        asio::error_code ignored;
+        socket.set_option(asio::ip::tcp::no_delay(true), ignored);  // frames are latency-bound
+      }
       next_worker = (next_worker + 1) % workers.size();
-      hand_over(w, std::move(socket), peer);
+      hand_over(w, std::move(socket));
     }
   }
 
@@ -167,22 +174,18 @@ struct WireframeServer::Impl {
 
   // Past the limit: accept and close at once, so the peer reads EOF now rather than hanging in
   // the listen backlog (which is what pausing accept would do).
-  void refuse(accepted_socket& socket) {
+  void refuse(GenericSocket& socket) {
     refused.fetch_add(1, std::memory_order_relaxed);  // counted before the peer can see EOF
     asio::error_code ignored;
-    socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    socket.shutdown(asio::socket_base::shutdown_both, ignored);
     socket.close(ignored);
     refusal_log.note(limit.load(std::memory_order_relaxed));
   }
 
-  void hand_over(Worker& w, accepted_socket socket, const asio::ip::tcp::endpoint& peer) {
-    asio::error_code ignored;
-    socket.set_option(asio::ip::tcp::no_delay(true), ignored);  // frames are latency-bound
+  void hand_over(Worker& w, GenericSocket socket) {
     const ConnectionId id = detail::next_connection_id();
     try {
-      asio::post(w.io, [this, &w, id, peer, s = std::move(socket)]() mutable {
-        start_connection(w, id, std::move(s), peer);
-      });
+      asio::post(w.io, [this, &w, id, s = std::move(socket)]() mutable { start_connection(w, id, std::move(s)); });
     } catch (...) {  // the post could not allocate: the socket went with the lambda
       release_slot();
       throw;
@@ -192,10 +195,11 @@ struct WireframeServer::Impl {
   // Runs on `w`'s thread. The actor's constructor runs user code (it copies the protocol and
   // the fragmentation strategy): whatever it throws must end this connection only, never
   // escape into io_context::run(), which would end the whole worker.
-  void start_connection(Worker& w, ConnectionId id, accepted_socket socket,
-                        const asio::ip::tcp::endpoint& peer) noexcept {
+  void start_connection(Worker& w, ConnectionId id, GenericSocket socket) noexcept {
+    asio::error_code ignored;
+    const auto peer = socket.remote_endpoint(ignored);  // for the log, should start fail
     try {
-      factory->start(asio::ip::tcp::socket(std::move(socket)), w.tracker, id);
+      factory->start(std::move(socket), w.tracker, id);
     } catch (...) {
       // start() took the socket by value, so it is already closed: the peer reads EOF.
       release_slot();
@@ -203,23 +207,30 @@ struct WireframeServer::Impl {
     }
   }
 
-  void spawn_accept_loop() {
-    asio::co_spawn(workers[0]->io, accept_loop(), [this](const std::exception_ptr& e) {
+  void spawn_accept_loops() {
+    if (acceptor) spawn_accept_loop(*acceptor);
+    if (unix_listener) spawn_accept_loop(*unix_listener);
+  }
+
+  template <class Acceptor>
+  void spawn_accept_loop(Acceptor& a) {
+    asio::co_spawn(workers[0]->io, accept_loop(a), [this, &a](const std::exception_ptr& e) {
       detail::LogException{"accept loop"}(e);
-      if (e) restart_accept_loop();
+      if (e) restart_accept_loop(a);
     });
   }
 
   // The accept loop died by an exception (a throwing logger, an allocation failure): a server
   // that runs but no longer accepts would be the worst outcome, so start it again after a
   // delay that doubles while it keeps failing.
-  void restart_accept_loop() {
-    if (stopping || !acceptor || !acceptor->is_open()) return;
+  template <class Acceptor>
+  void restart_accept_loop(Acceptor& a) {
+    if (stopping || !a.is_open()) return;
     log_noexcept(LogLevel::warn, "restarting the accept loop in {} ms", restart_delay.count());
     accept_restart->expires_after(restart_delay);
     restart_delay = std::min<std::chrono::milliseconds>(restart_delay * 2, max_accept_backoff);
-    accept_restart->async_wait([this](const asio::error_code& ec) {
-      if (!ec && !stopping) spawn_accept_loop();
+    accept_restart->async_wait([this, &a](const asio::error_code& ec) {
+      if (!ec && !stopping) spawn_accept_loop(a);
     });
   }
 
@@ -270,6 +281,8 @@ struct WireframeServer::Impl {
     asio::post(workers[0]->io, [this] {
       asio::error_code ignored;
       if (acceptor) acceptor->close(ignored);
+      if (unix_listener) unix_listener->close(ignored);
+      unix_file.remove();  // no new client can find the closed socket
       if (accept_restart) accept_restart->cancel();
     });
     for (auto& worker : workers) {
@@ -318,12 +331,12 @@ struct WireframeServer::Impl {
   }
 
   void start() {
-    if (!acceptor || !acceptor->is_open()) {
-      throw std::logic_error("wireframe: WireframeServer::run() before bind()");
+    if (!acceptor && !unix_listener) {
+      throw std::logic_error("wireframe: WireframeServer::run() before bind() or bind_unix()");
     }
     if (running.exchange(true)) throw std::logic_error("wireframe: WireframeServer runs once");
     accept_restart.emplace(workers[0]->io);
-    spawn_accept_loop();
+    spawn_accept_loops();
     if (stopping) post_shutdown();  // stop() came between bind() and run()
     watch_signals();
   }
@@ -368,6 +381,17 @@ WireframeServer& WireframeServer::bind(const asio::ip::tcp::endpoint& endpoint) 
   acceptor.listen(asio::socket_base::max_listen_connections);
   return *this;
 }
+
+WireframeServer& WireframeServer::bind_unix(const std::string& path, std::optional<std::filesystem::perms> permissions) {
+  impl_->create_workers();
+  if (impl_->unix_listener) throw std::logic_error("wireframe: bind_unix() once per server");
+  auto& listener = impl_->unix_listener.emplace(impl_->workers[0]->io);
+  impl_->unix_file = detail::UnixSocketFile::bind(listener, path, permissions);
+  listener.listen(asio::socket_base::max_listen_connections);
+  return *this;
+}
+
+const std::string& WireframeServer::unix_path() const noexcept { return impl_->unix_file.path(); }
 
 asio::ip::tcp::endpoint WireframeServer::local_endpoint() const {
   if (!impl_->acceptor) return {};

@@ -502,7 +502,7 @@ asio::awaitable<void> stress_round(Stress& s, asio::ip::tcp::endpoint ep, std::m
   CO_REQUIRE_OK(client.connect(ep));
   auto [ec, reply] = co_await client.call(Envelope(1, 0, ""));  // the setup hook has run by now
   REQUIRE_FALSE(ec);
-  const auto target = publish_target(s, client.socket().local_endpoint().port());
+  const auto target = publish_target(s, detail::as_specific<asio::ip::tcp::endpoint>(client.socket().local_endpoint()).port());
   REQUIRE(target);
   co_await begin_close(s, client, how, *target, rng);
   co_await read_to_end(s, client);

@@ -3,6 +3,12 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <string>
+
 namespace wireframe::test {
 
 void abort_with(const char* why) {
@@ -22,6 +28,16 @@ asio::awaitable<asio::ip::tcp::socket> raw_connect(const asio::ip::tcp::endpoint
 
 asio::awaitable<void> raw_write(asio::ip::tcp::socket& s, std::span<const std::uint8_t> bytes) {
   co_await asio::async_write(s, asio::buffer(bytes.data(), bytes.size()), asio::use_awaitable);
+}
+
+asio::awaitable<void> raw_write(GenericSocket& s, std::span<const std::uint8_t> bytes) {
+  co_await asio::async_write(s, asio::buffer(bytes.data(), bytes.size()), asio::use_awaitable);
+}
+
+std::string unique_socket_path() {
+  static std::atomic<int> counter{0};
+  const auto dir = std::filesystem::temp_directory_path();
+  return (dir / ("wf-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + ".sock")).string();
 }
 
 asio::awaitable<std::vector<std::uint8_t>> read_until_closed(asio::ip::tcp::socket& s) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <string>
 #include <vector>
 #include <thread>
 
@@ -56,14 +57,20 @@ void run_async(F body, std::chrono::milliseconds deadline = 10s) {
 
 // Aborts the process with a message: used where a hang would otherwise block CI forever.
 [[noreturn]] void abort_with(const char* why);
+// A path for a Unix domain socket no other test (or test process) uses, in the temp directory.
+std::string unique_socket_path();
 
 class ServerFixture {
  public:
+  // Listens on 127.0.0.1 (an OS-chosen port) and, with `unix_socket`, also on a Unix domain
+  // socket at a fresh path (unix_path()).
   template <class App>
   explicit ServerFixture(std::shared_ptr<const App> app, std::size_t workers = 1,
-                         std::chrono::milliseconds shutdown_timeout = 2s)
+                         std::chrono::milliseconds shutdown_timeout = 2s, bool unix_socket = false)
       : server_(std::make_unique<WireframeServer>(std::move(app))) {
     server_->workers(workers).shutdown_timeout(shutdown_timeout).bind("127.0.0.1", 0);
+    if (unix_socket) server_->bind_unix(unique_socket_path());
+    unix_path_ = server_->unix_path();
     endpoint_ = server_->local_endpoint();
     thread_ = std::thread([this, p = std::move(done_promise_)]() mutable {
       server_->run();
@@ -74,6 +81,8 @@ class ServerFixture {
   ~ServerFixture() { (void)stop(10s); }
 
   [[nodiscard]] const asio::ip::tcp::endpoint& endpoint() const noexcept { return endpoint_; }
+  // The Unix socket's path as bound (it stays known after the server removed the file).
+  [[nodiscard]] const std::string& unix_path() const noexcept { return unix_path_; }
   [[nodiscard]] WireframeServer& server() noexcept { return *server_; }
 
   // Stops the server and waits for run() to return; returns how long that took. Aborts if it
@@ -97,6 +106,7 @@ class ServerFixture {
  private:
   std::unique_ptr<WireframeServer> server_;
   asio::ip::tcp::endpoint endpoint_;
+  std::string unix_path_;
   std::promise<void> done_promise_;
   std::future<void> done_ = done_promise_.get_future();
   std::thread thread_;
@@ -134,6 +144,7 @@ asio::awaitable<bool> eventually_async(Pred pred, std::chrono::milliseconds limi
 // A raw TCP connection for feeding a server bytes no well-behaved client would send.
 asio::awaitable<asio::ip::tcp::socket> raw_connect(const asio::ip::tcp::endpoint& ep);
 asio::awaitable<void> raw_write(asio::ip::tcp::socket& s, std::span<const std::uint8_t> bytes);
+asio::awaitable<void> raw_write(GenericSocket& s, std::span<const std::uint8_t> bytes);
 // Reads until the server closes; returns what arrived and whether it was an orderly EOF or reset
 // (either counts as closed).
 asio::awaitable<std::vector<std::uint8_t>> read_until_closed(asio::ip::tcp::socket& s);

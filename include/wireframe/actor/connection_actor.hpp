@@ -62,6 +62,7 @@
 #include "wireframe/processor/inbound_path.hpp"
 #include "wireframe/push/push_queues.hpp"
 #include "wireframe/server/connection_tracker.hpp"
+#include "wireframe/transport/stream_socket.hpp"
 
 namespace wireframe {
 
@@ -70,7 +71,7 @@ std::string describe_exception(const std::exception_ptr& e);
 bool is_disconnect(const std::error_code& ec) noexcept;
 }  // namespace detail
 
-template <class App>
+template <class App, StreamSocket Socket = GenericSocket>
 class ConnectionActor final : public TrackedConnection,
                               public detail::UsageSource,
                               public detail::Wake {
@@ -103,7 +104,7 @@ class ConnectionActor final : public TrackedConnection,
   // on the socket's executor. Returns at once; the actor keeps itself alive through its pending
   // operations until it has ended (teardown hook run, removed from its tracker). May throw (the
   // constructor copies user objects): nothing of the connection is left then.
-  static void launch(asio::ip::tcp::socket socket, std::shared_ptr<const App> app, ConnectionId id,
+  static void launch(Socket socket, std::shared_ptr<const App> app, ConnectionId id,
                      ConnectionTracker& tracker);
 
   ConnectionActor(const ConnectionActor&) = delete;
@@ -128,7 +129,7 @@ class ConnectionActor final : public TrackedConnection,
   friend class detail::Ref<ConnectionActor>;
   using Keep = detail::Ref<ConnectionActor>;
 
-  ConnectionActor(asio::ip::tcp::socket socket, std::shared_ptr<const App> app, ConnectionId id,
+  ConnectionActor(Socket socket, std::shared_ptr<const App> app, ConnectionId id,
                   ConnectionTracker& tracker, std::shared_ptr<Block> block);
   // The queues are closed at the end (finish); this covers an actor freed without one (its
   // io_context destroyed with its operations pending): no producer may wake it afterwards.
@@ -167,7 +168,7 @@ class ConnectionActor final : public TrackedConnection,
   asio::awaitable<void> linger();
   asio::awaitable<void> discard_input();
   void report_lost_pushes();
-  asio::ip::tcp::endpoint endpoint(bool remote) const;
+  typename Socket::endpoint_type endpoint(bool remote) const;
   std::string peer_text() const;
 
   // --- reader (impl/reader.hpp) -----------------------------------------------------------------
@@ -256,7 +257,7 @@ class ConnectionActor final : public TrackedConnection,
 
   detail::RefCount refs_;         // owners of the actor: the handlers of its pending work
   std::shared_ptr<Block> block_;  // keeps the allocation while the actor lives
-  asio::ip::tcp::socket socket_;
+  Socket socket_;
   std::shared_ptr<const App> app_;
   ConnectionTracker& tracker_;
   ConnectionContext ctx_;

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <memory>
 #include <stdexcept>
+#include <string>
 #include <typeindex>
 #include <typeinfo>
 
@@ -14,6 +15,7 @@
 #include "wireframe/detail/asio.hpp"
 #include "wireframe/fragment/reassembly_stats.hpp"
 #include "wireframe/push/push_handle.hpp"
+#include "wireframe/transport/stream_socket.hpp"
 
 namespace wireframe {
 
@@ -37,13 +39,22 @@ class UsageSource {
 
 class ConnectionContext {
  public:
-  ConnectionContext(ConnectionId id, asio::any_io_executor executor, asio::ip::tcp::endpoint peer,
-                    asio::ip::tcp::endpoint local, const AppState& state)
-      : id_(id), executor_(std::move(executor)), peer_(peer), local_(local), state_(&state) {}
+  ConnectionContext(ConnectionId id, asio::any_io_executor executor, detail::ConnectionAddresses addresses,
+                    const AppState& state)
+      : id_(id),
+        executor_(std::move(executor)),
+        transport_(addresses.transport),
+        peer_(addresses.peer),
+        local_(addresses.local),
+        state_(&state) {}
 
   [[nodiscard]] ConnectionId id() const noexcept { return id_; }
+  [[nodiscard]] Transport transport() const noexcept { return transport_; }
+  // The peer's and the server's TCP addresses (unspecified, port 0, on a Unix domain socket).
   [[nodiscard]] const asio::ip::tcp::endpoint& peer() const noexcept { return peer_; }
   [[nodiscard]] const asio::ip::tcp::endpoint& local() const noexcept { return local_; }
+  // The peer for people (logs): "127.0.0.1:4242", "[::1]:4242", or "unix" on a Unix domain socket.
+  [[nodiscard]] std::string peer_name() const { return detail::peer_name(transport_, peer_); }
   // The connection's executor: everything of this connection runs on it (one thread).
   [[nodiscard]] const asio::any_io_executor& executor() const noexcept { return executor_; }
 
@@ -93,6 +104,7 @@ class ConnectionContext {
  private:
   ConnectionId id_;
   asio::any_io_executor executor_;
+  Transport transport_ = Transport::tcp;
   asio::ip::tcp::endpoint peer_;
   asio::ip::tcp::endpoint local_;
   const AppState* state_;

@@ -3,7 +3,7 @@
 // types as the server. Used by the tests and examples; good for tools and simple clients.
 //
 //   WireframeClient<> client(co_await asio::this_coro::executor);
-//   if (auto ec = co_await client.connect(endpoint)) ...;
+//   if (auto ec = co_await client.connect(endpoint)) ...;      // or connect_unix(path)
 //   auto [ec, reply] = co_await client.call(Envelope(1, 0, "ping"));  // matched by correlation
 //
 // One coroutine at a time may use a client (it reads the socket itself when it waits; frames
@@ -40,6 +40,7 @@
 #include "wireframe/processor/frame_processor.hpp"
 #include "wireframe/processor/frame_stages.hpp"
 #include "wireframe/processor/inbound_path.hpp"
+#include "wireframe/transport/stream_socket.hpp"
 
 namespace wireframe {
 
@@ -78,13 +79,26 @@ class WireframeClient {
     co_return ec;
   }
 
+  // To a server's Unix domain socket (WireframeServer::bind_unix).
+  asio::awaitable<std::error_code> connect_unix(const std::string& path) {
+    auto [ec] = co_await socket_.async_connect(asio::local::stream_protocol::endpoint(path), detail::use_nothrow);
+    co_return ec;
+  }
+
   asio::awaitable<std::error_code> connect(const std::string& host, std::uint16_t port) {
     asio::ip::tcp::resolver resolver(socket_.get_executor());
     auto [ec, results] =
         co_await resolver.async_resolve(host, std::to_string(port), detail::use_nothrow);
     if (ec) co_return ec;
-    auto [cec, ep] = co_await asio::async_connect(socket_, results, detail::use_nothrow);
-    if (!cec) socket_.set_option(asio::ip::tcp::no_delay(true), cec);
+    // Each address in turn (the socket holds any address family, so asio::async_connect's
+    // range form, which wants the resolver's own socket type, does not apply).
+    std::error_code cec = asio::error::host_not_found;
+    for (const auto& entry : results) {
+      asio::error_code ignored;
+      socket_.close(ignored);
+      cec = co_await connect(entry.endpoint());
+      if (!cec) break;
+    }
     co_return cec;
   }
 
@@ -159,7 +173,7 @@ class WireframeClient {
   // Half-closes the sending side: the server sees EOF, answers what it has, then closes.
   void shutdown_send() {
     asio::error_code ignored;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    socket_.shutdown(asio::socket_base::shutdown_send, ignored);
   }
 
   void close() {
@@ -168,7 +182,8 @@ class WireframeClient {
   }
 
   [[nodiscard]] bool is_open() const { return socket_.is_open(); }
-  [[nodiscard]] asio::ip::tcp::socket& socket() noexcept { return socket_; }
+  // A TCP or Unix domain socket (transport/stream_socket.hpp), as connected.
+  [[nodiscard]] GenericSocket& socket() noexcept { return socket_; }
 
  private:
   static constexpr std::size_t read_chunk = 16 * 1024;
@@ -244,7 +259,7 @@ class WireframeClient {
     co_return std::error_code{};
   }
 
-  asio::ip::tcp::socket socket_;
+  GenericSocket socket_;
   C codec_;
   detail::FrameStages<T...> stages_;
   Sealing sealed_;  // codec_ under stages_: what the client writes through

@@ -17,7 +17,8 @@ class ConnectionFactory {
   virtual ~ConnectionFactory() = default;
   // Called on the socket's own worker thread. May throw (the actor's constructor copies user
   // objects); the socket, taken by value, is then closed by the time the exception arrives.
-  virtual void start(asio::ip::tcp::socket socket, ConnectionTracker& tracker, ConnectionId id) = 0;
+  // A TCP or Unix domain connection (transport/stream_socket.hpp).
+  virtual void start(GenericSocket socket, ConnectionTracker& tracker, ConnectionId id) = 0;
 };
 
 template <class App>
@@ -25,7 +26,7 @@ class AppConnectionFactory final : public ConnectionFactory {
  public:
   explicit AppConnectionFactory(std::shared_ptr<const App> app) : app_(std::move(app)) {}
 
-  void start(asio::ip::tcp::socket socket, ConnectionTracker& tracker, ConnectionId id) override {
+  void start(GenericSocket socket, ConnectionTracker& tracker, ConnectionId id) override {
     // The actor keeps itself alive from here on, through the handlers of its pending operations.
     ConnectionActor<App>::launch(std::move(socket), app_, id, tracker);
   }

@@ -3,6 +3,7 @@
 //
 //   WireframeServer server(app);
 //   server.workers(2).bind("127.0.0.1", 0);       // port 0: the OS picks; see local_endpoint()
+//   server.bind_unix("/run/app.sock");            // also (or only) a Unix domain socket
 //   server.run();                                 // blocks until stop() and every connection ended
 //
 // Each worker is one thread running its own io_context; accepted connections are spread over
@@ -18,8 +19,10 @@
 #include <chrono>
 #include <csignal>
 #include <cstdint>
+#include <filesystem>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "wireframe/detail/asio.hpp"
@@ -64,6 +67,14 @@ class WireframeServer {
   // Opens the listening socket. Throws std::system_error if the address cannot be bound.
   WireframeServer& bind(const std::string& host, std::uint16_t port);
   WireframeServer& bind(const asio::ip::tcp::endpoint& endpoint);
+  // Listens on a Unix domain socket at `path` as well as (or instead of) TCP; once per server.
+  // A socket file left by a server that died is replaced; a live server's socket, or a file
+  // that is not a socket, makes this throw std::system_error. The file gets `permissions` when
+  // given (else what the umask leaves), and is removed when the server stops or is destroyed.
+  // Connections through it run the same app: ConnectionContext::transport() tells them apart.
+  WireframeServer& bind_unix(const std::string& path, std::optional<std::filesystem::perms> permissions = {});
+  // The Unix socket's path (empty without bind_unix, or once removed).
+  [[nodiscard]] const std::string& unix_path() const noexcept;
 
   // The bound address (with the port the OS chose for port 0).
   [[nodiscard]] asio::ip::tcp::endpoint local_endpoint() const;

@@ -8,8 +8,8 @@
 
 namespace wireframe {
 
-template <class App>
-void ConnectionActor<App>::start_dispatcher() {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::start_dispatcher() {
   if (dispatcher_running_) return ring_dispatcher();
   if (closing_ || draining_ || requests_.empty()) return;
   dispatcher_running_ = true;
@@ -38,8 +38,8 @@ void ConnectionActor<App>::start_dispatcher() {
 
 // No request will run any more (the reader has ended and the ring is empty, or the connection is
 // draining): the push queues close, and the writer ends once everything queued is written.
-template <class App>
-void ConnectionActor<App>::commands_maybe_done() {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::commands_maybe_done() {
   if (commands_done_ || dispatcher_running_) return;
   if (!draining_ && !closing_ && !(reader_done_ && requests_.empty())) return;
   commands_done_ = true;
@@ -47,8 +47,8 @@ void ConnectionActor<App>::commands_maybe_done() {
   wake_writer();
 }
 
-template <class App>
-asio::awaitable<void> ConnectionActor<App>::dispatcher() {
+template <class App, StreamSocket Socket>
+asio::awaitable<void> ConnectionActor<App, Socket>::dispatcher() {
   co_await asio::this_coro::throw_if_cancelled(false);
   while (!closing_ && !draining_ && !requests_.empty()) {
     Request request = requests_.pop();
@@ -65,8 +65,8 @@ asio::awaitable<void> ConnectionActor<App>::dispatcher() {
 // Runs the request's handler (unless it ran inline already) and queues its answer, waiting for
 // room when there is none. Two coroutine frames per request at most: this and a coroutine
 // handler's, which Asio's per-thread cache recycles.
-template <class App>
-asio::awaitable<void> ConnectionActor<App>::handle(Request& request) {
+template <class App, StreamSocket Socket>
+asio::awaitable<void> ConnectionActor<App, Socket>::handle(Request& request) {
   P& packet = request.packet;
   if (!request.response && !request.failure) {
     const auto* route = app_->find(packet.id());
@@ -98,8 +98,8 @@ asio::awaitable<void> ConnectionActor<App>::handle(Request& request) {
   co_await send_response(std::move(*request.response), packet, request.correlation);
 }
 
-template <class App>
-asio::awaitable<void> ConnectionActor<App>::send_response(response_type response, P& request, std::uint64_t correlation) {
+template <class App, StreamSocket Socket>
+asio::awaitable<void> ConnectionActor<App, Socket>::send_response(response_type response, P& request, std::uint64_t correlation) {
   auto& v = response.value();
   if (auto* single = std::get_if<typename response_type::Single>(&v)) {
     co_await enqueue(std::move(single->frame), correlation);
@@ -113,8 +113,8 @@ asio::awaitable<void> ConnectionActor<App>::send_response(response_type response
 // Waits for room in the outbound ring and the outbound byte budget (back-pressure from a slow
 // peer), then says whether `size` more bytes may be queued. False when closing, or when they
 // would break max_outbound_bytes (the connection is then closed).
-template <class App>
-asio::awaitable<bool> ConnectionActor<App>::wait_for_room(std::size_t size) {
+template <class App, StreamSocket Socket>
+asio::awaitable<bool> ConnectionActor<App, Socket>::wait_for_room(std::size_t size) {
   while (!closing_ &&
          (out_.full() || (pushes_.paused() && pushes_.outbound_bytes() != 0) || large_response_in_lane())) {
     co_await dispatch_bell_->wait();
@@ -130,8 +130,8 @@ asio::awaitable<bool> ConnectionActor<App>::wait_for_room(std::size_t size) {
   co_return true;
 }
 
-template <class App>
-asio::awaitable<void> ConnectionActor<App>::enqueue(P frame, std::uint64_t correlation) {
+template <class App, StreamSocket Socket>
+asio::awaitable<void> ConnectionActor<App, Socket>::enqueue(P frame, std::uint64_t correlation) {
   frame.set_correlation_id(correlation);
   const std::size_t size = frame.encoded_size();
   // g++ 12 miscompiles `if (!co_await ...)` here (ud2): keep the result in a local.
@@ -146,8 +146,8 @@ asio::awaitable<void> ConnectionActor<App>::enqueue(P frame, std::uint64_t corre
 
 // Hands the stream to the writer and waits for its end: commands run one at a time, so the next
 // request is dispatched only after the whole stream was written.
-template <class App>
-asio::awaitable<void> ConnectionActor<App>::run_stream(typename response_type::Stream stream, P& request,
+template <class App, StreamSocket Socket>
+asio::awaitable<void> ConnectionActor<App, Socket>::run_stream(typename response_type::Stream stream, P& request,
                                                        std::uint64_t correlation) {
   const bool room = co_await wait_for_room(0);
   if (!room) co_return;
@@ -172,8 +172,8 @@ asio::awaitable<void> ConnectionActor<App>::run_stream(typename response_type::S
   }
 }
 
-template <class App>
-asio::awaitable<void> ConnectionActor<App>::on_unknown_id(P& request) {
+template <class App, StreamSocket Socket>
+asio::awaitable<void> ConnectionActor<App, Socket>::on_unknown_id(P& request) {
   detail::log(LogLevel::debug, "connection {} ({}): no route for message id {}", ctx_.id(), peer_text(),
               request.id());
   if (app_->unknown_policy == UnknownIdPolicy::error_frame) {
@@ -182,8 +182,8 @@ asio::awaitable<void> ConnectionActor<App>::on_unknown_id(P& request) {
   }
 }
 
-template <class App>
-asio::awaitable<void> ConnectionActor<App>::on_handler_failure(P& request, std::uint64_t correlation,
+template <class App, StreamSocket Socket>
+asio::awaitable<void> ConnectionActor<App, Socket>::on_handler_failure(P& request, std::uint64_t correlation,
                                                                WireframeError<E> error, std::string_view what) {
   stack_.protocol().handle_error(error);
   detail::log(LogLevel::warn, "connection {} ({}): handler for message id {} failed: {}{}{}", ctx_.id(),
@@ -198,8 +198,8 @@ asio::awaitable<void> ConnectionActor<App>::on_handler_failure(P& request, std::
   }
 }
 
-template <class App>
-asio::awaitable<void> ConnectionActor<App>::send_error_frame(P& request, std::uint64_t correlation,
+template <class App, StreamSocket Socket>
+asio::awaitable<void> ConnectionActor<App, Socket>::send_error_frame(P& request, std::uint64_t correlation,
                                                              const WireframeError<E>& error) {
   std::optional<P> frame = app_->error_frame(request, error);
   if (frame) co_await enqueue(std::move(*frame), correlation);

@@ -11,8 +11,8 @@ namespace wireframe {
 // Runs a plain handler at once and hands its frames to the writer (ring_pending_bells writes
 // them, or wakes the writer, once per read). A coroutine handler, an unknown id, a failure, a
 // stream, or no room for the answer: the request goes to the dispatcher instead, which can wait.
-template <class App>
-void ConnectionActor<App>::serve_inline(P&& packet, std::size_t bytes) {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::serve_inline(P&& packet, std::size_t bytes) {
   const std::uint64_t correlation = packet.correlation_id();
   const auto* route = app_->find(packet.id());
   if (route == nullptr || !route->sync) {
@@ -28,8 +28,8 @@ void ConnectionActor<App>::serve_inline(P&& packet, std::size_t bytes) {
 }
 
 // The plain handler's answer, built in place (no move of the response), or what it threw.
-template <class App>
-auto ConnectionActor<App>::call_sync(const typename App::Route& route, P& packet, std::exception_ptr& failure) noexcept
+template <class App, StreamSocket Socket>
+auto ConnectionActor<App, Socket>::call_sync(const typename App::Route& route, P& packet, std::exception_ptr& failure) noexcept
     -> response_type {
   try {
     return route.sync(packet, ctx_);
@@ -39,8 +39,8 @@ auto ConnectionActor<App>::call_sync(const typename App::Route& route, P& packet
   }
 }
 
-template <class App>
-void ConnectionActor<App>::defer(Request request) {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::defer(Request request) {
   inbound_bytes_ += request.bytes;
   requests_.push(std::move(request));
   dispatch_pending_ = true;
@@ -50,8 +50,8 @@ void ConnectionActor<App>::defer(Request request) {
 // gets the new batch written for it, at once (flush_inline); otherwise it is woken. The
 // dispatcher only wakes it: it may run the next queued request before the writer runs, so their
 // answers share one write. The dispatcher is started (or rung) for the requests deferred to it.
-template <class App>
-void ConnectionActor<App>::ring_pending_bells(bool may_write) {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::ring_pending_bells(bool may_write) {
   if (may_write && writer_pending_ && !writer_busy_ && !closing_) flush_inline();
   if (dispatch_pending_) start_dispatcher();
   if (writer_pending_) wake_writer();
@@ -61,8 +61,8 @@ void ConnectionActor<App>::ring_pending_bells(bool may_write) {
 // Queues a Single or Vec response at once when the outbound ring and budget have room for all of
 // it (false, and nothing queued, otherwise: the caller waits). Empty needs nothing; a stream
 // always goes through the dispatcher.
-template <class App>
-bool ConnectionActor<App>::try_queue_response(response_type& response, std::uint64_t correlation) {
+template <class App, StreamSocket Socket>
+bool ConnectionActor<App, Socket>::try_queue_response(response_type& response, std::uint64_t correlation) {
   auto& v = response.value();
   if (std::holds_alternative<typename response_type::Empty>(v)) return true;
   std::span<P> frames;
@@ -90,8 +90,8 @@ bool ConnectionActor<App>::try_queue_response(response_type& response, std::uint
 // out and keeps the frame's storage warm for the next request. With fragmentation the frame
 // goes through the lane as the writer would send it: a frame that needs several fragments
 // leaves the rest in the lane for the writer (woken: writer_pending_).
-template <class App>
-bool ConnectionActor<App>::encode_directly(P& frame) {
+template <class App, StreamSocket Socket>
+bool ConnectionActor<App, Socket>::encode_directly(P& frame) {
   if (writing_ || !out_.empty() || push_work() || wbuf_.size() >= app_->settings.max_write_batch ||
       frame.encoded_size() >= borrow_threshold) {
     return false;
@@ -116,8 +116,8 @@ bool ConnectionActor<App>::encode_directly(P& frame) {
 // The writer is idle, so this turn writes the batch itself: one non-blocking write, no wake-up,
 // no task switch. What the kernel does not take is left to the writer (batch_sent_ says how much
 // went), which is then woken.
-template <class App>
-void ConnectionActor<App>::flush_inline() {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::flush_inline() {
   if (batch_sent_ != 0 || writer_finished_) return;  // the writer, woken already, owns the rest
   gather();  // what else is ready, in the select's order
   if (wbuf_.empty()) return;
@@ -143,8 +143,8 @@ void ConnectionActor<App>::flush_inline() {
 // bytes of those before it queued (the first on an empty connection always fits; past the high
 // watermark the rest would wait; past max_outbound_bytes it would close the connection, which
 // the dispatcher's path does).
-template <class App>
-bool ConnectionActor<App>::room_now(std::span<const P> frames) const noexcept {
+template <class App, StreamSocket Socket>
+bool ConnectionActor<App, Socket>::room_now(std::span<const P> frames) const noexcept {
   if (out_.capacity() - out_.size() < frames.size() || large_response_in_lane()) return false;
   std::size_t held = pushes_.outbound_bytes();
   bool paused = pushes_.paused();
@@ -159,8 +159,8 @@ bool ConnectionActor<App>::room_now(std::span<const P> frames) const noexcept {
 }
 
 // A command is done: the protocol's hook, the packet back to the pool, a close it asked for.
-template <class App>
-void ConnectionActor<App>::end_command(P&& packet) {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::end_command(P&& packet) {
   stack_.protocol().on_command_end();
   recycle(std::move(packet));
   if (ctx_.close_requested()) shutdown();

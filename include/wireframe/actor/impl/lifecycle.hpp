@@ -10,15 +10,15 @@ namespace wireframe {
 // registry's weak references) point into the queues and may outlive the actor; the actor is
 // destroyed in place when its last Ref goes (drop_ref), and the allocation is freed when the
 // last of those goes too. Until then it holds no socket, buffer or user object, only memory.
-template <class App>
-struct ConnectionActor<App>::Block {
+template <class App, StreamSocket Socket>
+struct ConnectionActor<App, Socket>::Block {
   Block() {}  // NOLINT: leaves `actor` uninitialised (launch constructs it)
   std::optional<detail::PushQueues<P>> pushes;  // emplaced by the actor's constructor
   alignas(ConnectionActor) std::byte actor[sizeof(ConnectionActor)];
 };
 
-template <class App>
-void ConnectionActor<App>::launch(asio::ip::tcp::socket socket, std::shared_ptr<const App> app, ConnectionId id,
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::launch(Socket socket, std::shared_ptr<const App> app, ConnectionId id,
                                   ConnectionTracker& tracker) {
   auto block = std::make_shared<Block>();
   void* place = block->actor;
@@ -27,27 +27,27 @@ void ConnectionActor<App>::launch(asio::ip::tcp::socket socket, std::shared_ptr<
   actor->start();
 }
 
-template <class App>
-void ConnectionActor<App>::drop_ref() noexcept {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::drop_ref() noexcept {
   if (!refs_.drop()) return;
   const std::shared_ptr<Block> block = std::move(block_);  // freed below unless a PushHandle holds it
   this->~ConnectionActor();
 }
 
 // The queues as PushHandles hold them: sharing the Block's ownership.
-template <class App>
-auto ConnectionActor<App>::shared_pushes() const -> std::shared_ptr<detail::PushQueues<P>> {
+template <class App, StreamSocket Socket>
+auto ConnectionActor<App, Socket>::shared_pushes() const -> std::shared_ptr<detail::PushQueues<P>> {
   return {block_, &pushes_};
 }
 
-template <class App>
-ConnectionActor<App>::ConnectionActor(asio::ip::tcp::socket socket, std::shared_ptr<const App> app,
+template <class App, StreamSocket Socket>
+ConnectionActor<App, Socket>::ConnectionActor(Socket socket, std::shared_ptr<const App> app,
                                       ConnectionId id, ConnectionTracker& tracker, std::shared_ptr<Block> block)
     : block_(std::move(block)),
       socket_(std::move(socket)),
       app_(std::move(app)),
       tracker_(tracker),
-      ctx_(id, socket_.get_executor(), endpoint(true), endpoint(false), app_->state),
+      ctx_(id, socket_.get_executor(), detail::addresses_of(endpoint(true), endpoint(false)), app_->state),
       stack_(app_->codec, app_->stages, ctx_),
       rbuf_(saturating_add(saturating_add(app_->codec.max_frame_length(), app_->codec.max_overhead()),
                            app_->settings.read_chunk_size)),
@@ -65,8 +65,8 @@ ConnectionActor<App>::ConnectionActor(asio::ip::tcp::socket socket, std::shared_
   ctx_.set_usage_source(this);
 }
 
-template <class App>
-void ConnectionActor<App>::start() {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::start() {
   tracker_.add(*this);  // may call shutdown() at once: the server is stopping
   if (app_->registry) app_->registry->add(ctx_.id(), shared_pushes());
   if (make_non_blocking() && run_setup_hook()) {
@@ -78,8 +78,8 @@ void ConnectionActor<App>::start() {
   guarded(Part::end, [this] { maybe_finish(); });  // a failed setup: nothing was started
 }
 
-template <class App>
-void ConnectionActor<App>::shutdown() {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::shutdown() {
   if (draining_ || closing_) return;
   draining_ = true;
   timeouts_.draining();  // only a stalled write matters from here on
@@ -90,21 +90,21 @@ void ConnectionActor<App>::shutdown() {
   timer_.cancel();
 }
 
-template <class App>
-void ConnectionActor<App>::force_close() {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::force_close() {
   if (!reason_) reason_ = make_error_code(errc::shutting_down);
   close_now();
 }
 
-template <class App>
+template <class App, StreamSocket Socket>
 template <class F>
-void ConnectionActor<App>::post(F&& f) {
+void ConnectionActor<App, Socket>::post(F&& f) {
   asio::post(socket_.get_executor(), std::forward<F>(f));
 }
 
-template <class App>
+template <class App, StreamSocket Socket>
 template <class F>
-void ConnectionActor<App>::guarded(Part part, F&& f) noexcept {
+void ConnectionActor<App, Socket>::guarded(Part part, F&& f) noexcept {
   try {
     f();
   } catch (...) {
@@ -114,8 +114,8 @@ void ConnectionActor<App>::guarded(Part part, F&& f) noexcept {
 
 // The part that threw stops as if it had ended, and the connection closes: nothing of it is
 // left waiting for an operation that was never started.
-template <class App>
-void ConnectionActor<App>::on_fault(Part part, const std::exception_ptr& e) noexcept {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::on_fault(Part part, const std::exception_ptr& e) noexcept {
   static constexpr const char* names[] = {"reader", "writer", "watchdog", "end"};
   try {
     detail::log(LogLevel::error, "connection {}: the {} failed: {}", ctx_.id(), names[static_cast<int>(part)],
@@ -140,23 +140,23 @@ void ConnectionActor<App>::on_fault(Part part, const std::exception_ptr& e) noex
   }
 }
 
-template <class App>
-detail::ConnectionTimeouts::Settings ConnectionActor<App>::timeout_settings(const ConnectionSettings& s) noexcept {
+template <class App, StreamSocket Socket>
+detail::ConnectionTimeouts::Settings ConnectionActor<App, Socket>::timeout_settings(const ConnectionSettings& s) noexcept {
   return {s.read_timeout, s.write_timeout, s.idle_timeout, s.handshake_timeout};
 }
 
 // Non-blocking at user level too, so that the reader's speculative reads and the writer's first,
 // inline write of a batch return would_block instead of blocking the worker.
-template <class App>
-bool ConnectionActor<App>::make_non_blocking() {
+template <class App, StreamSocket Socket>
+bool ConnectionActor<App, Socket>::make_non_blocking() {
   asio::error_code ec;
   socket_.non_blocking(true, ec);
   if (ec) fail(ec, "non_blocking");
   return !ec;
 }
 
-template <class App>
-bool ConnectionActor<App>::run_setup_hook() {
+template <class App, StreamSocket Socket>
+bool ConnectionActor<App, Socket>::run_setup_hook() {
   if (!app_->setup) return true;
   try {
     app_->setup(ctx_);
@@ -168,8 +168,8 @@ bool ConnectionActor<App>::run_setup_hook() {
   }
 }
 
-template <class App>
-void ConnectionActor<App>::run_teardown_hook() noexcept {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::run_teardown_hook() noexcept {
   if (!app_->teardown) return;
   try {
     app_->teardown(ctx_, reason_);
@@ -181,30 +181,30 @@ void ConnectionActor<App>::run_teardown_hook() noexcept {
 
 // Records the first error, logs it and closes the connection at once (I/O errors, stalled or
 // trickling peers, faults in our own code).
-template <class App>
-void ConnectionActor<App>::fail(std::error_code ec, std::string_view what) {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::fail(std::error_code ec, std::string_view what) {
   report(ec, what);
   close_now();
 }
 
 // Records the first error, logs it and ends the connection gracefully: no more reading, the
 // command in flight finishes, what is queued is written, then the lingering close.
-template <class App>
-void ConnectionActor<App>::end_with(std::error_code ec, std::string_view what) {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::end_with(std::error_code ec, std::string_view what) {
   report(ec, what);
   shutdown();
 }
 
 // The reader ends as at EOF (bad bytes from the peer): the requests already decoded are
 // answered, then the connection closes.
-template <class App>
-void ConnectionActor<App>::stop_reading() {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::stop_reading() {
   stop_reading_ = true;
   cancel_read();
 }
 
-template <class App>
-void ConnectionActor<App>::report(std::error_code ec, std::string_view what) {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::report(std::error_code ec, std::string_view what) {
   if (!reason_) reason_ = ec;
   const bool disconnect = detail::is_disconnect(ec);
   if (!disconnect && !closing_) stack_.protocol().handle_error(WireframeError<E>::io(ec));
@@ -216,8 +216,8 @@ void ConnectionActor<App>::report(std::error_code ec, std::string_view what) {
 // Everything pending completes at once (operation_aborted), the dispatcher's coroutine handler
 // is cancelled, and the actor ends when the last of them has returned. Never ends the actor
 // inline: the tracker may be iterating over its connections.
-template <class App>
-void ConnectionActor<App>::close_now() {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::close_now() {
   if (closing_) return;
   closing_ = true;
   dispatch_cancel_.emit(asio::cancellation_type::terminal);
@@ -231,8 +231,8 @@ void ConnectionActor<App>::close_now() {
 
 // The end, once nothing of the connection runs any more: no reader, no dispatcher, no writer
 // (it finished writing, or the connection is closing hard) and no watchdog.
-template <class App>
-void ConnectionActor<App>::maybe_finish() {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::maybe_finish() {
   if (finished_ || reader_active_ || writer_busy_ || dispatcher_running_ || timer_pending_) return;
   if (!closing_ && !writer_finished_) return;  // it still has frames to write: it was woken for them
   finished_ = true;
@@ -245,10 +245,10 @@ void ConnectionActor<App>::maybe_finish() {
   });
 }
 
-template <class App>
-void ConnectionActor<App>::final_close() {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::final_close() {
   asio::error_code ignored;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.shutdown(asio::socket_base::shutdown_both, ignored);
   socket_.close(ignored);
   run_teardown_hook();
   tracker_.remove(*this);
@@ -260,13 +260,13 @@ void ConnectionActor<App>::final_close() {
 // peer has not read yet. So when the peer may still be sending, the actor has shut down its
 // sending side (after its last frame) and now reads and discards until the peer closes too, for
 // at most linger_timeout (nginx's lingering close).
-template <class App>
-bool ConnectionActor<App>::should_linger() const {
+template <class App, StreamSocket Socket>
+bool ConnectionActor<App, Socket>::should_linger() const {
   return !closing_ && !peer_eof_ && writer_finished_ && app_->settings.linger_timeout.count() > 0;
 }
 
-template <class App>
-bool ConnectionActor<App>::input_pending() const {
+template <class App, StreamSocket Socket>
+bool ConnectionActor<App, Socket>::input_pending() const {
   asio::error_code ec;
   return !rbuf_.empty() || !requests_.empty() || socket_.available(ec) > 0;
 }
@@ -274,8 +274,8 @@ bool ConnectionActor<App>::input_pending() const {
 // A peer with input pending (or that sends within a short grace, a round trip or so: one caught
 // between two writes) is still sending: read and discard until it closes, for at most
 // linger_timeout. A quiet peer's connection closes at once.
-template <class App>
-asio::awaitable<void> ConnectionActor<App>::linger() {
+template <class App, StreamSocket Socket>
+asio::awaitable<void> ConnectionActor<App, Socket>::linger() {
   using namespace asio::experimental::awaitable_operators;
   constexpr std::chrono::milliseconds linger_grace{50};
   if (!input_pending()) {
@@ -289,8 +289,8 @@ asio::awaitable<void> ConnectionActor<App>::linger() {
   (void)co_await (discard_input() || timer_.async_wait(detail::use_nothrow));
 }
 
-template <class App>
-asio::awaitable<void> ConnectionActor<App>::discard_input() {
+template <class App, StreamSocket Socket>
+asio::awaitable<void> ConnectionActor<App, Socket>::discard_input() {
   std::array<std::byte, 4096> sink;  // in this coroutine's frame: only while lingering
   for (;;) {
     auto [ec, n] = co_await socket_.async_read_some(asio::buffer(sink), detail::use_nothrow);
@@ -300,8 +300,8 @@ asio::awaitable<void> ConnectionActor<App>::discard_input() {
 
 // Frames pushed but never written (hard close, or pushed while the connection ended) go to the
 // dead letter queue, if any, and are logged.
-template <class App>
-void ConnectionActor<App>::report_lost_pushes() {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::report_lost_pushes() {
   auto lost = pushes_.close_and_take();
   for (Lane lane : {Lane::high, Lane::low}) {  // pushes cut off part-way through their fragments
     if (auto frame = frag().abandon(lane)) lost.push_back(std::move(*frame));
@@ -312,16 +312,16 @@ void ConnectionActor<App>::report_lost_pushes() {
   for (auto& frame : lost) pushes_.dead_letter(std::move(frame), make_error_code(errc::connection_closed));
 }
 
-template <class App>
-asio::ip::tcp::endpoint ConnectionActor<App>::endpoint(bool remote) const {
+template <class App, StreamSocket Socket>
+auto ConnectionActor<App, Socket>::endpoint(bool remote) const -> typename Socket::endpoint_type {
   asio::error_code ec;
   auto ep = remote ? socket_.remote_endpoint(ec) : socket_.local_endpoint(ec);
-  return ec ? asio::ip::tcp::endpoint{} : ep;
+  return ec ? typename Socket::endpoint_type{} : ep;
 }
 
-template <class App>
-std::string ConnectionActor<App>::peer_text() const {
-  return ctx_.peer().address().to_string() + ":" + std::to_string(ctx_.peer().port());
+template <class App, StreamSocket Socket>
+std::string ConnectionActor<App, Socket>::peer_text() const {
+  return ctx_.peer_name();
 }
 
 }  // namespace wireframe

@@ -12,8 +12,8 @@ namespace wireframe {
 // The biased select: one frame (or fragment) at a time from the highest-priority source that
 // has one, so priority is re-evaluated after every frame; stops when the batch is full or all
 // sources are empty.
-template <class App>
-void ConnectionActor<App>::gather() {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::gather() {
   const std::size_t limit = app_->settings.max_write_batch;
   while (!closing_ && wbuf_.size() < limit) {
     if (!write_next_frame()) return;
@@ -27,8 +27,8 @@ void ConnectionActor<App>::gather() {
 // lane part-way through a large message offers that message's next fragment, so a high push
 // still overtakes a large response between two of its fragments (when the strategy allows
 // fragments to interleave; otherwise the message's lane is served alone until it is done).
-template <class App>
-bool ConnectionActor<App>::write_next_frame() {
+template <class App, StreamSocket Socket>
+bool ConnectionActor<App, Socket>::write_next_frame() {
   if (const auto only = frag().exclusive()) return write_from(*only) && counted(*only);
   const std::size_t n = app_->settings.max_high_before_low;
   if (n > 0 && pushes_in_a_row_ >= n && write_from(Lane::response)) return counted(Lane::response);
@@ -49,8 +49,8 @@ bool ConnectionActor<App>::write_next_frame() {
 // Fairness bookkeeping for a frame written from `lane`. A response does not end the high
 // streak: only a low frame (or an empty high queue) does, so low still gets its turn when
 // high, low and responses are all ready.
-template <class App>
-bool ConnectionActor<App>::counted(Lane lane) {
+template <class App, StreamSocket Socket>
+bool ConnectionActor<App, Socket>::counted(Lane lane) {
   if (lane == Lane::response) {
     pushes_in_a_row_ = 0;
   } else {
@@ -60,15 +60,15 @@ bool ConnectionActor<App>::counted(Lane lane) {
   return true;
 }
 
-template <class App>
-bool ConnectionActor<App>::push_work() const {
+template <class App, StreamSocket Socket>
+bool ConnectionActor<App, Socket>::push_work() const {
   return pushes_.maybe_nonempty() || frag().active(Lane::high) || frag().active(Lane::low);
 }
 
 // Writes one frame, or the next fragment of the lane's message, from `lane`'s source into
 // the batch. False when that source has nothing to write now.
-template <class App>
-bool ConnectionActor<App>::write_from(Lane lane) {
+template <class App, StreamSocket Socket>
+bool ConnectionActor<App, Socket>::write_from(Lane lane) {
   std::error_code ec;
   if constexpr (fragments) {
     if (frag().active(lane)) {
@@ -99,8 +99,8 @@ bool ConnectionActor<App>::write_from(Lane lane) {
 // write buffer, the payload as a borrowed slice, the packet kept until the write is done. So
 // a large reply is never copied, nor held twice. One such packet per batch (a batch is full
 // after it anyway). False when the packet or codec cannot, or the payload is small.
-template <class App>
-bool ConnectionActor<App>::encode_borrowed(P& frame) {
+template <class App, StreamSocket Socket>
+bool ConnectionActor<App, Socket>::encode_borrowed(P& frame) {
   if constexpr (SplitEncodablePacket<P> && PrefixFrameCodec<typename Stack::codec_type>) {
     if (borrowed_ || frame.payload().size() < borrow_threshold) return false;
     borrowed_.emplace(std::move(frame));  // a moved vector keeps its buffer: the span holds
@@ -128,22 +128,22 @@ bool ConnectionActor<App>::encode_borrowed(P& frame) {
   }
 }
 
-template <class App>
-auto ConnectionActor<App>::take_from(Lane lane) -> std::optional<P> {
+template <class App, StreamSocket Socket>
+auto ConnectionActor<App, Socket>::take_from(Lane lane) -> std::optional<P> {
   if (lane == Lane::response) return next_response_frame();
   std::optional<P> frame = pushes_.try_pop(lane == Lane::high ? PushPriority::high : PushPriority::low);
   if (frame) frame->set_correlation_id(0);  // server-initiated: answers no request
   return frame;
 }
 
-template <class App>
-void ConnectionActor<App>::report_unsent(Lane lane, const std::error_code& ec) {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::report_unsent(Lane lane, const std::error_code& ec) {
   detail::log(LogLevel::error, "connection {}: dropped an outbound {} frame: {}", ctx_.id(),
               lane == Lane::response ? "response" : "pushed", ec.message());
 }
 
-template <class App>
-auto ConnectionActor<App>::next_response_frame() -> std::optional<P> {
+template <class App, StreamSocket Socket>
+auto ConnectionActor<App, Socket>::next_response_frame() -> std::optional<P> {
   while (!out_.empty()) {
     if (auto* frame = std::get_if<P>(&out_.front())) {
       P taken = std::move(*frame);
@@ -172,8 +172,8 @@ auto ConnectionActor<App>::next_response_frame() -> std::optional<P> {
   return std::nullopt;
 }
 
-template <class App>
-void ConnectionActor<App>::encode(const P& frame) {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::encode(const P& frame) {
   const std::size_t n = frame.encoded_size();
   auto ec = stack_.codec().encode(n, wbuf_.bytes(), [&frame](std::span<std::byte> dst) { frame.encode_to(dst); });
   if (ec) {
@@ -184,8 +184,8 @@ void ConnectionActor<App>::encode(const P& frame) {
 
 // The batch is out: the fragment lanes' slices are free, and the messages whose last
 // fragments it carried come back for recycling.
-template <class App>
-void ConnectionActor<App>::frag_written() {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::frag_written() {
   if constexpr (fragments) {
     frag().written();
     for (Lane lane : {Lane::high, Lane::low, Lane::response}) {
@@ -194,8 +194,8 @@ void ConnectionActor<App>::frag_written() {
   }
 }
 
-template <class App>
-void ConnectionActor<App>::release_borrowed() {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::release_borrowed() {
   if (!borrowed_) return;
   recycle(std::move(*borrowed_));
   borrowed_.reset();

@@ -9,8 +9,8 @@
 
 namespace wireframe {
 
-template <class App>
-void ConnectionActor<App>::read_loop() {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::read_loop() {
   const std::size_t chunk = app_->settings.read_chunk_size;
   while (!draining_ && !closing_ && !stop_reading_) {
     const std::optional<std::size_t> frames = decode_buffered();
@@ -70,8 +70,8 @@ void ConnectionActor<App>::read_loop() {
 }
 
 // A read returned: the bytes are committed (true), or the error is handled (false: the reader ends).
-template <class App>
-bool ConnectionActor<App>::after_read(const asio::error_code& ec, std::size_t n, std::size_t asked) {
+template <class App, StreamSocket Socket>
+bool ConnectionActor<App, Socket>::after_read(const asio::error_code& ec, std::size_t n, std::size_t asked) {
   if (ec) {
     on_read_error(ec);
     return false;
@@ -82,8 +82,8 @@ bool ConnectionActor<App>::after_read(const asio::error_code& ec, std::size_t n,
   return true;
 }
 
-template <class App>
-void ConnectionActor<App>::end_reader() {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::end_reader() {
   if (!reader_active_) return;
   reader_active_ = false;
   reader_done_ = true;
@@ -95,8 +95,8 @@ void ConnectionActor<App>::end_reader() {
 
 // A reader paused for room runs again (posted: the caller is in the middle of a command or a
 // write). Only when it waits: a wake per request would cost a post each.
-template <class App>
-void ConnectionActor<App>::wake_reader() {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::wake_reader() {
   if (!reader_waiting_) return;
   reader_waiting_ = false;
   post([self = keep()] {
@@ -108,8 +108,8 @@ void ConnectionActor<App>::wake_reader() {
 // Ends the reader's pending wait or read (operation_aborted; the reader then ends, seeing
 // draining_, closing_ or stop_reading_), or the pause it is in. Cancelling the socket also
 // cancels a write, so while the writer awaits one the cancel waits for its end.
-template <class App>
-void ConnectionActor<App>::cancel_read() {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::cancel_read() {
   if (!reader_op_) return wake_reader();
   if (writing_) {
     cancel_read_after_write_ = true;
@@ -120,8 +120,8 @@ void ConnectionActor<App>::cancel_read() {
 }
 
 // Tells the timeouts what the last decode did (after a read, or from bytes already buffered).
-template <class App>
-void ConnectionActor<App>::report_decoded(std::size_t frames) {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::report_decoded(std::size_t frames) {
   const bool partial = !rbuf_.empty();
   if (read_at_) timeouts_.on_read(*read_at_, frames, partial);
   else if (frames > 0) timeouts_.on_decoded(clock::now(), frames, partial);
@@ -131,8 +131,8 @@ void ConnectionActor<App>::report_decoded(std::size_t frames) {
 // The request ring is full, the inbound byte budget is used up (or the next frame does not fit
 // it), or the outbound bytes are above the high watermark: reading more would only buffer more.
 // So a connection holds one large request's bytes at a time, not the next one's too.
-template <class App>
-bool ConnectionActor<App>::must_pause_reading() const noexcept {
+template <class App, StreamSocket Socket>
+bool ConnectionActor<App, Socket>::must_pause_reading() const noexcept {
   return requests_.full() || inbound_blocked_ || inbound_bytes_ >= app_->settings.max_inbound_bytes ||
          responses_paused();
 }
@@ -140,21 +140,21 @@ bool ConnectionActor<App>::must_pause_reading() const noexcept {
 // Responses (and so reading) wait above the high watermark, and also while the writer is
 // splitting a response larger than it: one large response at a time, not one in the lane and
 // more queued behind it. Pushes only see the watermark (publish_outbound_bytes).
-template <class App>
-bool ConnectionActor<App>::responses_paused() const noexcept {
+template <class App, StreamSocket Socket>
+bool ConnectionActor<App, Socket>::responses_paused() const noexcept {
   return pushes_.paused() || large_response_in_lane();
 }
 
-template <class App>
-bool ConnectionActor<App>::large_response_in_lane() const noexcept {
+template <class App, StreamSocket Socket>
+bool ConnectionActor<App, Socket>::large_response_in_lane() const noexcept {
   return frag().held_bytes(Lane::response) > app_->settings.outbound_high_watermark;
 }
 
 // After a large frame the read buffer may have grown far past a read chunk. Once the bytes in it
 // are few again, it goes back (to the pool or the allocator) so that one large request does not
 // pin its size for the connection's life.
-template <class App>
-void ConnectionActor<App>::shrink_read_buffer() {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::shrink_read_buffer() {
   if (rbuf_.empty() && rbuf_.capacity() > 2 * detail::BlockPool::max_block) rbuf_.release();
 }
 
@@ -163,15 +163,15 @@ void ConnectionActor<App>::shrink_read_buffer() {
 // work. Returns how many frames it took, or nullopt when the bytes are bad: the reader then ends
 // as at EOF, so the requests before the bad bytes are still answered, and the connection closes
 // after them (lingering: the peer may still be sending).
-template <class App>
-std::optional<std::size_t> ConnectionActor<App>::decode_buffered() {
+template <class App, StreamSocket Socket>
+std::optional<std::size_t> ConnectionActor<App, Socket>::decode_buffered() {
   const std::optional<std::size_t> frames = decode_frames();
   ring_pending_bells();
   return frames;
 }
 
-template <class App>
-std::optional<std::size_t> ConnectionActor<App>::decode_frames() {
+template <class App, StreamSocket Socket>
+std::optional<std::size_t> ConnectionActor<App, Socket>::decode_frames() {
   using Kind = detail::InboundStep::Kind;
   // Once per read, for the stages that want the time (reassembly deadlines, processors).
   constexpr bool timed = fragments || !Stack::frames_type::empty;
@@ -230,16 +230,16 @@ std::optional<std::size_t> ConnectionActor<App>::decode_frames() {
 // A frame of `size` bytes may become a request: within max_inbound_bytes, or alone (a budget
 // never blocks a legal frame). With fragmentation the check is on the fragment; the message it
 // completes is counted in full and bounded by the ReassemblyLimits.
-template <class App>
-bool ConnectionActor<App>::inbound_admits(std::size_t size) const noexcept {
+template <class App, StreamSocket Socket>
+bool ConnectionActor<App, Socket>::inbound_admits(std::size_t size) const noexcept {
   const std::size_t budget = app_->settings.max_inbound_bytes;
   return inbound_bytes_ == 0 || (inbound_bytes_ <= budget && size <= budget - inbound_bytes_);
 }
 
 // A reassembly error: reported through the protocol hook and the log; then, as the app's
 // FragmentErrorPolicy says, the message is dropped (true: carry on) or the connection closes.
-template <class App>
-bool ConnectionActor<App>::on_fragment_error(const ReassemblyResult& r) {
+template <class App, StreamSocket Socket>
+bool ConnectionActor<App, Socket>::on_fragment_error(const ReassemblyResult& r) {
   const std::string id = r.message_id ? fmt::format(" {}", *r.message_id) : std::string();
   if (fragment_error_closes(r.error, app_->fragment_policy)) {
     report(r.error, fmt::format("fragmented message{} ({} bytes dropped)", id, r.dropped_bytes));
@@ -252,8 +252,8 @@ bool ConnectionActor<App>::on_fragment_error(const ReassemblyResult& r) {
   return true;
 }
 
-template <class App>
-void ConnectionActor<App>::on_read_error(const asio::error_code& ec) {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::on_read_error(const asio::error_code& ec) {
   if (ec == asio::error::eof) {
     // The peer finished sending. Answer what it sent, then close; bytes of an unfinished frame
     // can never complete.

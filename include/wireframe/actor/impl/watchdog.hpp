@@ -10,8 +10,8 @@
 
 namespace wireframe {
 
-template <class App>
-void ConnectionActor<App>::watchdog() {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::watchdog() {
   if (closing_ || writer_finished_) return maybe_finish();
   const auto now = clock::now();
   if (const auto expired = timeouts_.expired(now)) {
@@ -31,8 +31,8 @@ void ConnectionActor<App>::watchdog() {
   }));
 }
 
-template <class App>
-auto ConnectionActor<App>::next_watchdog_check(clock::time_point now) const -> clock::time_point {
+template <class App, StreamSocket Socket>
+auto ConnectionActor<App, Socket>::next_watchdog_check(clock::time_point now) const -> clock::time_point {
   clock::time_point next = timeouts_.any() ? timeouts_.next_check(now) : clock::time_point::max();
   if constexpr (fragments) {
     if (!reader_done_) {
@@ -42,8 +42,8 @@ auto ConnectionActor<App>::next_watchdog_check(clock::time_point now) const -> c
   return next;
 }
 
-template <class App>
-void ConnectionActor<App>::rearm_reassembly_timer() {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::rearm_reassembly_timer() {
   if constexpr (fragments) {
     const auto deadline = frag().next_deadline();
     if (deadline && *deadline < timer_deadline_) timer_.cancel();
@@ -51,8 +51,8 @@ void ConnectionActor<App>::rearm_reassembly_timer() {
 }
 
 // Trickling, stalled and silent peers are closed at once; an idle one gracefully.
-template <class App>
-void ConnectionActor<App>::on_timeout(errc which) {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::on_timeout(errc which) {
   const auto ec = make_error_code(which);
   if (which == errc::idle_timed_out) end_with(ec);
   else fail(ec);

@@ -11,8 +11,8 @@ namespace wireframe {
 
 // On the connection's thread: a run of the writer, unless one is posted, running or writing
 // already (it looks at every source before it stops) or the writer is done.
-template <class App>
-void ConnectionActor<App>::wake_writer() {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::wake_writer() {
   if (writer_busy_ || writer_finished_ || closing_) return;
   writer_busy_ = true;
   post([self = keep()] { self->guarded(Part::writer, [&] { self->run_writer(); }); });
@@ -21,8 +21,8 @@ void ConnectionActor<App>::wake_writer() {
 // From the push queues, on any thread. One post however many frames are pushed before it runs.
 // Never keeps an actor whose last owner has gone: its destructor is about to close the queues
 // (the producer rings under their lock, so it may be here meanwhile).
-template <class App>
-void ConnectionActor<App>::ring() noexcept {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::ring() noexcept {
   if (remote_wake_.exchange(true, std::memory_order_acq_rel)) return;
   auto owner = Keep::try_take(*this);
   if (!owner) return;
@@ -42,8 +42,8 @@ void ConnectionActor<App>::ring() noexcept {
 // asynchronous write (write_rest), or it has written max_inline_writes batches in a row: with
 // sources that never run out (pushes from other threads, a hook that pushes as it sends) and a
 // peer that reads as fast, it would never stop, so it lets the worker's other connections run.
-template <class App>
-void ConnectionActor<App>::run_writer() {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::run_writer() {
   for (int round = 0; round < max_inline_writes; ++round) {
     if (closing_) break;  // 1. shutdown signal (hard)
     gather();
@@ -72,18 +72,18 @@ void ConnectionActor<App>::run_writer() {
 }
 
 // The orderly end: the peer reads EOF after our last frame.
-template <class App>
-void ConnectionActor<App>::finish_writing() {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::finish_writing() {
   asio::error_code ignored;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  socket_.shutdown(asio::socket_base::shutdown_send, ignored);
   writer_finished_ = true;
   timer_.cancel();  // the watchdog's work ends with the writer's
 }
 
 // A batch went out (or failed): the buffer is free, the budget shrinks, and whoever waited for
 // room is woken.
-template <class App>
-void ConnectionActor<App>::after_write() {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::after_write() {
   wbuf_.clear();
   release_borrowed();
   if constexpr (fragments) frag_written();
@@ -100,8 +100,8 @@ void ConnectionActor<App>::after_write() {
 // The batch's first write: one non-blocking write, inline, so that a batch the kernel takes at
 // once (the usual case) costs one system call. Returns the bytes written; what the kernel did not
 // take is for write_rest().
-template <class App>
-std::size_t ConnectionActor<App>::write_at_once(std::error_code& error) {
+template <class App, StreamSocket Socket>
+std::size_t ConnectionActor<App, Socket>::write_at_once(std::error_code& error) {
   asio::error_code ec;
   const std::size_t n = socket_.write_some(wbuf_.buffers(), ec);  // non-blocking: see start()
   if (ec == asio::error::would_block || ec == asio::error::try_again) return 0;
@@ -113,8 +113,8 @@ std::size_t ConnectionActor<App>::write_at_once(std::error_code& error) {
 // The rest of a batch after its first `done` bytes (in write_seq_), each step of progress
 // reported to the timeouts: a peer that reads slowly but steadily is not a stalled one.
 // (async_write would hide the partial progress.)
-template <class App>
-void ConnectionActor<App>::write_rest(std::size_t done) {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::write_rest(std::size_t done) {
   writing_ = true;  // the batch is not to be touched (encode_directly) until written
   const std::span<const asio::const_buffer> batch = wbuf_.buffers();
   write_seq_.assign(batch.begin(), batch.end());
@@ -123,8 +123,8 @@ void ConnectionActor<App>::write_rest(std::size_t done) {
   on_written({}, done);
 }
 
-template <class App>
-void ConnectionActor<App>::continue_write() {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::continue_write() {
   const std::span<const asio::const_buffer> rest(write_seq_.data() + write_first_, write_seq_.size() - write_first_);
   socket_.async_write_some(rest, [self = keep()](asio::error_code ec, std::size_t n) {
     if (!ec) self->timeouts_.write_progress(clock::now());
@@ -134,8 +134,8 @@ void ConnectionActor<App>::continue_write() {
 
 // `n` more bytes of the batch are written: the next write of the rest, or the batch is done and
 // the writer goes on.
-template <class App>
-void ConnectionActor<App>::on_written(const asio::error_code& ec, std::size_t n) {
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::on_written(const asio::error_code& ec, std::size_t n) {
   if (!ec) {
     for (; write_first_ < write_seq_.size() && n >= write_seq_[write_first_].size(); ++write_first_) {
       n -= write_seq_[write_first_].size();
