@@ -32,6 +32,8 @@
 
 #include "wireframe/fragment/fragment.hpp"
 
+#include "wireframe/transport/stream_socket.hpp"
+
 #include "wireframe/actor/connection_actor.hpp"
 #include "wireframe/server/wireframe_server.hpp"
 
