@@ -169,7 +169,6 @@ class ConnectionActor final : public TrackedConnection,
   asio::awaitable<void> discard_input();
   void report_lost_pushes();
   typename Socket::endpoint_type endpoint(bool remote) const;
-  std::string peer_text() const;
 
   // --- reader (impl/reader.hpp) -----------------------------------------------------------------
   void read_loop();

@@ -174,7 +174,7 @@ asio::awaitable<void> ConnectionActor<App, Socket>::run_stream(typename response
 
 template <class App, StreamSocket Socket>
 asio::awaitable<void> ConnectionActor<App, Socket>::on_unknown_id(P& request) {
-  detail::log(LogLevel::debug, "connection {} ({}): no route for message id {}", ctx_.id(), peer_text(),
+  detail::log(LogLevel::debug, "connection {} ({}): no route for message id {}", ctx_.id(), ctx_.peer_name(),
               request.id());
   if (app_->unknown_policy == UnknownIdPolicy::error_frame) {
     co_await send_error_frame(request, request.correlation_id(),
@@ -187,7 +187,7 @@ asio::awaitable<void> ConnectionActor<App, Socket>::on_handler_failure(P& reques
                                                                WireframeError<E> error, std::string_view what) {
   stack_.protocol().handle_error(error);
   detail::log(LogLevel::warn, "connection {} ({}): handler for message id {} failed: {}{}{}", ctx_.id(),
-              peer_text(), request.id(), error, what.empty() ? "" : ": ", what);
+              ctx_.peer_name(), request.id(), error, what.empty() ? "" : ": ", what);
   switch (app_->error_policy) {
     case HandlerErrorPolicy::log: break;
     case HandlerErrorPolicy::error_frame: co_await send_error_frame(request, correlation, error); break;

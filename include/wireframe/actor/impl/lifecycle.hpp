@@ -209,7 +209,7 @@ void ConnectionActor<App, Socket>::report(std::error_code ec, std::string_view w
   const bool disconnect = detail::is_disconnect(ec);
   if (!disconnect && !closing_) stack_.protocol().handle_error(WireframeError<E>::io(ec));
   const auto level = disconnect ? LogLevel::debug : LogLevel::warn;
-  detail::log(level, "connection {} ({}): closing: {}{}{}", ctx_.id(), peer_text(), ec.message(),
+  detail::log(level, "connection {} ({}): closing: {}{}{}", ctx_.id(), ctx_.peer_name(), ec.message(),
               what.empty() ? "" : ": ", what);
 }
 
@@ -308,7 +308,7 @@ void ConnectionActor<App, Socket>::report_lost_pushes() {
   }
   if (lost.empty()) return;
   detail::log(LogLevel::warn, "connection {} ({}): {} pushed frame(s) not sent: connection closed", ctx_.id(),
-              peer_text(), lost.size());
+              ctx_.peer_name(), lost.size());
   for (auto& frame : lost) pushes_.dead_letter(std::move(frame), make_error_code(errc::connection_closed));
 }
 
@@ -317,11 +317,6 @@ auto ConnectionActor<App, Socket>::endpoint(bool remote) const -> typename Socke
   asio::error_code ec;
   auto ep = remote ? socket_.remote_endpoint(ec) : socket_.local_endpoint(ec);
   return ec ? typename Socket::endpoint_type{} : ep;
-}
-
-template <class App, StreamSocket Socket>
-std::string ConnectionActor<App, Socket>::peer_text() const {
-  return ctx_.peer_name();
 }
 
 }  // namespace wireframe

@@ -248,7 +248,7 @@ bool ConnectionActor<App, Socket>::on_fragment_error(const ReassemblyResult& r) 
   }
   stack_.protocol().handle_error(WireframeError<E>::io(r.error));
   detail::log(LogLevel::warn, "connection {} ({}): dropped fragmented message{} ({} bytes): {}", ctx_.id(),
-              peer_text(), id, r.dropped_bytes, r.error.message());
+              ctx_.peer_name(), id, r.dropped_bytes, r.error.message());
   return true;
 }
 
