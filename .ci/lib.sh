@@ -6,8 +6,11 @@
 # redis-tools: the RESP example's ctest talks to it with the real redis-cli.
 # libboost-dev: Boost.CRC (header-only) for the checked_echo example's CRC-32C frame processor.
 # socat: a client that is not ours for the Unix domain socket example test.
+# libssl-dev: OpenSSL 3 for wireframe::tls; openssl: the TLS tests make their certificates with
+# it, and its s_client is a TLS client that is not ours.
 WIREFRAME_PACKAGES=(cmake ninja-build g++ ccache libasio-dev libfmt-dev libspdlog-dev catch2
-                    librapidcheck-dev libbenchmark-dev redis-tools libboost-dev socat)
+                    librapidcheck-dev libbenchmark-dev redis-tools libboost-dev socat
+                    libssl-dev openssl)
 
 log() { printf '\n==> %s\n' "$*" >&2; }
 

@@ -5,7 +5,11 @@ set(WIREFRAME_CMAKE_INSTALL_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/wireframe"
   CACHE STRING "Where wireframeConfig.cmake is installed (relative to the prefix)")
 mark_as_advanced(WIREFRAME_CMAKE_INSTALL_DIR)
 
-install(TARGETS wireframe
+set(_wireframe_installed wireframe)
+if(TARGET wireframe_tls)
+  list(APPEND _wireframe_installed wireframe_tls)
+endif()
+install(TARGETS ${_wireframe_installed}
   EXPORT wireframeTargets
   ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
   LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"

@@ -25,23 +25,25 @@
 // waits for its reply (so every connection has been accepted and served), prints
 // "holding C idle connections" on stdout, keeps them open and silent for SECONDS, then exits 0.
 //
+// TLS: --tls-ca FILE makes every connection (both modes) TLS: TLS 1.2 or later, the server's
+// certificate verified against that CA and for the host name "localhost" (also sent as SNI);
+// --tls-cert FILE --tls-key FILE (PEM) add a client certificate (mutual TLS). The handshake is part
+// of the connect, so the connect timeout bounds it. Everything measured is the same as over TCP
+// (wire bytes are the wireframe bytes, without TLS records). Needs a build with OpenSSL
+// (BENCH_LOADGEN_TLS, set by bench/CMakeLists.txt when OpenSSL::SSL exists).
+//
 // Every wait is bounded: connect timeout (--connect-timeout, default 10 s), and a watchdog that
-// aborts (exit 1) at warmup + duration + 10 s (idle mode: connect timeout + 1 ms per connection +
-// hold + 10 s).
-#include <asio.hpp>
-#include <asio/experimental/as_tuple.hpp>
+// aborts (exit 1) at connect timeout + warmup + duration + 10 s (idle mode: connect timeout + 1 ms
+// per connection, 5 ms over TLS, + hold + 10 s).
 
-#include <fmt/format.h>
-
-#include <sys/resource.h>
-#include <unistd.h>
-
+// Standard headers before Asio's (Asio's aligned-allocation ODR trap).
 #include <algorithm>
 #include <atomic>
 #include <bit>
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -52,6 +54,18 @@
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <asio.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#if BENCH_LOADGEN_TLS
+#include <asio/ssl.hpp>
+#include <openssl/ssl.h>
+#endif
+
+#include <fmt/format.h>
 
 namespace {
 
@@ -81,7 +95,10 @@ constexpr std::string_view usage =
     "  --csv                  print one CSV line instead of the report\n"
     "  --csv-header           print the CSV header line and exit\n"
     "  --idle C               idle mode: open C connections, one echo each, then hold them\n"
-    "  --hold SECONDS         idle mode: how long to hold them (default 10)\n";
+    "  --hold SECONDS         idle mode: how long to hold them (default 10)\n"
+    "  --tls-ca FILE          TLS: trust this CA (PEM); the server must be 'localhost'\n"
+    "  --tls-cert FILE        TLS: client certificate chain (PEM), with --tls-key\n"
+    "  --tls-key FILE         TLS: its private key (PEM)\n";
 
 constexpr std::string_view csv_header =
     "connections,depth,size,threads,duration_s,replies,frames_per_s,mb_per_s_payload_one_way,"
@@ -102,6 +119,9 @@ struct Options {
   unsigned long idle = 0;
   double hold = 10;
   unsigned long server_pid = 0;
+  std::string tls_ca;  // non-empty: TLS
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 [[noreturn]] void fatal(const std::string& message) {
@@ -320,9 +340,59 @@ tcp::endpoint resolve(const Options& o) {
   return results.begin()->endpoint();
 }
 
-// Connects `sock` to `ep`, closing it if that takes longer than `timeout`.
-asio::awaitable<asio::error_code> connect_with_timeout(tcp::socket& sock, tcp::endpoint ep,
+// --- streams: tcp::socket, or (--tls-ca) asio::ssl::stream<tcp::socket> ------------------------
+
+template <class Stream>
+constexpr bool is_tls = false;
+
+template <class Stream>
+Stream make_stream(asio::io_context& ctx);
+
+template <>
+tcp::socket make_stream<tcp::socket>(asio::io_context& ctx) {
+  return tcp::socket(ctx);
+}
+
+#if BENCH_LOADGEN_TLS
+using tls_stream = asio::ssl::stream<tcp::socket>;
+template <>
+constexpr bool is_tls<tls_stream> = true;
+
+constexpr const char* tls_server_name = "localhost";
+std::unique_ptr<asio::ssl::context> g_tls;  // made by main when --tls-ca is given
+
+template <>
+tls_stream make_stream<tls_stream>(asio::io_context& ctx) {
+  return tls_stream(ctx, *g_tls);
+}
+
+std::unique_ptr<asio::ssl::context> make_tls_context(const Options& o) {
+  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+  if (SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION) != 1) {
+    fatal("cannot set the minimum TLS version");
+  }
+  asio::error_code ec;
+  ctx->load_verify_file(o.tls_ca, ec);
+  if (ec) fatal(fmt::format("--tls-ca {}: {}", o.tls_ca, ec.message()));
+  ctx->set_verify_mode(asio::ssl::verify_peer, ec);
+  if (!ec) ctx->set_verify_callback(asio::ssl::host_name_verification(tls_server_name), ec);
+  if (ec) fatal(fmt::format("TLS verification setup: {}", ec.message()));
+  if (!o.tls_cert.empty()) {
+    ctx->use_certificate_chain_file(o.tls_cert, ec);
+    if (ec) fatal(fmt::format("--tls-cert {}: {}", o.tls_cert, ec.message()));
+    ctx->use_private_key_file(o.tls_key, asio::ssl::context::pem, ec);
+    if (ec) fatal(fmt::format("--tls-key {}: {}", o.tls_key, ec.message()));
+  }
+  return ctx;
+}
+#endif
+
+// Connects `stream` to `ep` (and, over TLS, makes the client handshake), closing the socket if
+// that takes longer than `timeout`.
+template <class Stream>
+asio::awaitable<asio::error_code> connect_with_timeout(Stream& stream, tcp::endpoint ep,
                                                        std::chrono::nanoseconds timeout) {
+  auto& sock = stream.lowest_layer();
   asio::steady_timer timer(sock.get_executor());
   timer.expires_after(timeout);
   auto timed_out = std::make_shared<bool>(false);
@@ -334,17 +404,29 @@ asio::awaitable<asio::error_code> connect_with_timeout(tcp::socket& sock, tcp::e
     }
   });
   auto [ec] = co_await sock.async_connect(ep, nothrow);
-  timer.cancel();
-  if (*timed_out) ec = asio::error::timed_out;
   if (!ec) {
     asio::error_code ignored;
     sock.set_option(tcp::no_delay(true), ignored);
   }
+#if BENCH_LOADGEN_TLS
+  if constexpr (is_tls<Stream>) {
+    if (!ec && SSL_set_tlsext_host_name(stream.native_handle(), tls_server_name) != 1) {
+      ec = asio::error::invalid_argument;
+    }
+    if (!ec) {
+      auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::client, nothrow);
+      ec = hec;
+    }
+  }
+#endif
+  timer.cancel();
+  if (*timed_out) ec = asio::error::timed_out;
   co_return ec;
 }
 
 // --- load mode ---------------------------------------------------------------------------------
 
+template <class Stream>
 class Connection {
  public:
   Connection(Worker& w, const Options& o, const Payloads& p, std::uint32_t index)
@@ -352,7 +434,7 @@ class Connection {
         opt_(o),
         payloads_(p),
         index_(index),
-        sock_(w.ctx),
+        sock_(make_stream<Stream>(w.ctx)),
         wake_(w.ctx),
         slots_(o.depth),
         frame_len_(prefix_len + header_len + o.size) {
@@ -396,7 +478,7 @@ class Connection {
     std::fprintf(stderr, "bench_loadgen: connection %u: %.*s: %s\n", index_, static_cast<int>(what.size()),
                  what.data(), ec.message().c_str());
     asio::error_code ignored;
-    sock_.close(ignored);
+    sock_.lowest_layer().close(ignored);
     wake_.cancel();
   }
 
@@ -475,7 +557,7 @@ class Connection {
   const Options& opt_;
   const Payloads& payloads_;
   std::uint32_t index_;
-  tcp::socket sock_;
+  Stream sock_;
   asio::steady_timer wake_;
   std::vector<Slot> slots_;
   std::size_t frame_len_;
@@ -500,11 +582,12 @@ void start_watchdog(std::chrono::nanoseconds limit) {
 
 void sleep_for_seconds(double s) { std::this_thread::sleep_for(to_ns(s)); }
 
+template <class Stream>
 int run_load(const Options& o) {
   if (o.connections + 10 > fd_limit()) {
     fatal(fmt::format("{} connections need more file descriptors than the limit ({})", o.connections, fd_limit()));
   }
-  start_watchdog(to_ns(o.warmup + o.duration + 10));
+  start_watchdog(to_ns(o.connect_timeout + o.warmup + o.duration + 10));
   const tcp::endpoint ep = resolve(o);
   const Payloads payloads(o.size);
 
@@ -512,8 +595,8 @@ int run_load(const Options& o) {
   for (unsigned long i = 0; i < o.threads; ++i) workers.push_back(std::make_unique<Worker>());
   for (unsigned long i = 0; i < o.connections; ++i) {
     Worker& w = *workers[i % workers.size()];
-    auto conn = std::make_shared<Connection>(w, o, payloads, static_cast<std::uint32_t>(i));
-    asio::co_spawn(w.ctx, Connection::run(std::move(conn), ep), asio::detached);
+    auto conn = std::make_shared<Connection<Stream>>(w, o, payloads, static_cast<std::uint32_t>(i));
+    asio::co_spawn(w.ctx, Connection<Stream>::run(std::move(conn), ep), asio::detached);
   }
   std::vector<std::thread> threads;
   for (auto& w : workers) {
@@ -570,8 +653,9 @@ int run_load(const Options& o) {
       std::printf(",\n");
     }
   } else {
-    std::printf("bench_loadgen: %s connections=%lu depth=%lu size=%lu threads=%lu warmup=%.1fs duration=%.1fs\n",
-                endpoint_text(ep).c_str(), o.connections, o.depth, o.size, o.threads, o.warmup, o.duration);
+    std::printf("bench_loadgen: %s%s connections=%lu depth=%lu size=%lu threads=%lu warmup=%.1fs duration=%.1fs\n",
+                endpoint_text(ep).c_str(), is_tls<Stream> ? " tls" : "", o.connections, o.depth, o.size, o.threads,
+                o.warmup, o.duration);
     std::printf("  replies       %llu in %.3f s = %.0f frames/s\n", static_cast<unsigned long long>(replies), secs,
                 fps);
     std::printf("  throughput    %.2f MB/s payload one way (%.2f MB/s on the wire, both ways)\n", mbps, wire_mbps);
@@ -589,13 +673,14 @@ int run_load(const Options& o) {
 
 // --- idle mode -----------------------------------------------------------------------------------
 
-asio::awaitable<void> open_idle(std::vector<tcp::socket>& sockets, std::size_t& next, tcp::endpoint ep,
+template <class Stream>
+asio::awaitable<void> open_idle(std::vector<Stream>& sockets, std::size_t& next, tcp::endpoint ep,
                                 const Options& o, const Payloads& payloads) {
   std::vector<std::uint8_t> request;
   std::vector<std::uint8_t> reply(prefix_len + header_len + o.size);
   while (next < sockets.size()) {
     const std::size_t i = next++;
-    tcp::socket& sock = sockets[i];
+    Stream& sock = sockets[i];
     const auto ec = co_await connect_with_timeout(sock, ep, to_ns(o.connect_timeout));
     if (ec) fatal(fmt::format("idle connection {}: connect to {}: {}", i, endpoint_text(ep), ec.message()));
     const std::uint64_t corr = (std::uint64_t{i} << 16) | 1;
@@ -611,35 +696,37 @@ asio::awaitable<void> open_idle(std::vector<tcp::socket>& sockets, std::size_t& 
   }
 }
 
+template <class Stream>
 int run_idle(const Options& o) {
   const std::uint64_t limit = fd_limit();
   if (o.idle + 10 > limit) {
     fatal(fmt::format("{} idle connections need more file descriptors than the limit ({})", o.idle, limit));
   }
-  const double setup_budget = o.connect_timeout + 0.001 * static_cast<double>(o.idle);
+  const double per_connection = is_tls<Stream> ? 0.005 : 0.001;
+  const double setup_budget = o.connect_timeout + per_connection * static_cast<double>(o.idle);
   start_watchdog(to_ns(setup_budget + o.hold + 10));
   const tcp::endpoint ep = resolve(o);
   const Payloads payloads(o.size);
 
   asio::io_context ctx{1};
-  std::vector<tcp::socket> sockets;
+  std::vector<Stream> sockets;
   sockets.reserve(o.idle);
-  for (unsigned long i = 0; i < o.idle; ++i) sockets.emplace_back(ctx);
+  for (unsigned long i = 0; i < o.idle; ++i) sockets.push_back(make_stream<Stream>(ctx));
   std::size_t next = 0;
   const std::size_t parallel = std::min<std::size_t>(o.idle, 64);
   const auto t0 = clock_type::now();
   for (std::size_t k = 0; k < parallel; ++k) {
-    asio::co_spawn(ctx, open_idle(sockets, next, ep, o, payloads), asio::detached);
+    asio::co_spawn(ctx, open_idle<Stream>(sockets, next, ep, o, payloads), asio::detached);
   }
   ctx.run();
   const double secs = std::chrono::duration<double>(clock_type::now() - t0).count();
-  std::printf("holding %lu idle connections for %.1f s (opened and echoed in %.2f s, fd limit %llu)\n", o.idle,
-              o.hold, secs, static_cast<unsigned long long>(limit));
+  std::printf("holding %lu idle connections for %.1f s (%sopened and echoed in %.2f s, fd limit %llu)\n", o.idle,
+              o.hold, is_tls<Stream> ? "tls, " : "", secs, static_cast<unsigned long long>(limit));
   std::fflush(stdout);
   sleep_for_seconds(o.hold);
   for (auto& s : sockets) {
     asio::error_code ignored;
-    s.close(ignored);
+    s.lowest_layer().close(ignored);
   }
   g_done.store(true);
   return 0;
@@ -690,6 +777,15 @@ int main(int argc, char** argv) {
       ok = ok && parse_uint(value, 4194304, o.server_pid) && o.server_pid > 0;
     } else if (flag == "--hold") {
       ok = ok && parse_seconds(value, o.hold);
+    } else if (flag == "--tls-ca") {
+      o.tls_ca = value;
+      ok = ok && !value.empty();
+    } else if (flag == "--tls-cert") {
+      o.tls_cert = value;
+      ok = ok && !value.empty();
+    } else if (flag == "--tls-key") {
+      o.tls_key = value;
+      ok = ok && !value.empty();
     } else {
       ok = false;
     }
@@ -704,9 +800,25 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench_loadgen: --port is required\n%.*s", static_cast<int>(usage.size()), usage.data());
     return 2;
   }
+  if (o.tls_cert.empty() != o.tls_key.empty() || (!o.tls_cert.empty() && o.tls_ca.empty())) {
+    std::fprintf(stderr, "bench_loadgen: --tls-cert and --tls-key go together, and with --tls-ca\n");
+    return 2;
+  }
+#if !BENCH_LOADGEN_TLS
+  if (!o.tls_ca.empty()) {
+    std::fprintf(stderr, "bench_loadgen: --tls-ca: this build has no TLS (OpenSSL was not found)\n");
+    return 2;
+  }
+#endif
   raise_fd_limit();
   try {
-    return o.idle > 0 ? run_idle(o) : run_load(o);
+#if BENCH_LOADGEN_TLS
+    if (!o.tls_ca.empty()) {
+      g_tls = make_tls_context(o);
+      return o.idle > 0 ? run_idle<tls_stream>(o) : run_load<tls_stream>(o);
+    }
+#endif
+    return o.idle > 0 ? run_idle<tcp::socket>(o) : run_load<tcp::socket>(o);
   } catch (const std::exception& e) {
     fatal(e.what());
   }

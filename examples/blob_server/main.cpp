@@ -2,10 +2,12 @@
 // several MiB travel as one logical message split into fragments (wireframe's transparent
 // fragmentation, Multiplexed strategy): handlers see whole PUT requests and return whole GET
 // replies, the connection splits and reassembles. The protocol, byte by byte, is in
-// docs/blob-server-protocol.md. Prints "listening on HOST:PORT" as its first stdout line; logs go
-// to stderr. Stops gracefully on SIGINT/SIGTERM and exits 0.
+// docs/blob-server-protocol.md. Prints "listening on HOST:PORT" (over TLS "listening on
+// tls:HOST:PORT") as its first stdout line; logs go to stderr. Stops gracefully on SIGINT/SIGTERM
+// and exits 0.
 //
-//   blob_server [--host ADDR] [--port N] [--workers N] [--max-store-mib N] [limits: see --help]
+//   blob_server [--host ADDR] [--port N] [--workers N] [--max-store-mib N]
+//               [tls, limits: see --help]
 #include <wireframe/wireframe.hpp>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -30,6 +32,7 @@
 #include "../blob_common/blob_checksum.hpp"
 #include "../common/example_flags.hpp"
 #include "../common/limit_flags.hpp"
+#include "../common/tls_flags.hpp"
 
 using namespace wireframe;
 
@@ -40,7 +43,7 @@ using example::valid_address;
 using example::endpoint_text;
 
 constexpr std::string_view usage =
-    "usage: blob_server [--host ADDR] [--port N] [--workers N] [--max-store-mib N]\n"
+    "usage: blob_server [--host ADDR] [--port N] [--workers N] [--max-store-mib N] [tls] [limits]\n"
     "  --host ADDR          address to listen on (default 127.0.0.1)\n"
     "  --port N             TCP port, 0 = any free port (default 7880)\n"
     "  --workers N          worker threads (default 2)\n"
@@ -123,10 +126,11 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   unsigned long port = 7880, workers = 2, max_store_mib = 1024;
   example::LimitFlags limits;
+  example::TlsFlags tls;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (flag == "--help" || flag == "-h") {
-      std::cout << usage << example::LimitFlags::usage;
+      std::cout << usage << example::TlsFlags::server_usage << example::LimitFlags::usage;
       return 0;
     }
     const std::string_view value = i + 1 < argc ? argv[i + 1] : "";
@@ -140,15 +144,17 @@ int main(int argc, char** argv) {
       ok = ok && parse(value, 1024, workers) && workers > 0;
     } else if (flag == "--max-store-mib") {
       ok = ok && parse(value, 1024 * 1024, max_store_mib);
-    } else if (!limits.parse(flag, value, ok)) {
+    } else if (!limits.parse(flag, value, ok) && !tls.parse(flag, value, ok)) {
       ok = false;
     }
     if (!ok) {
-      std::cerr << "blob_server: bad argument '" << flag << "'\n" << usage << example::LimitFlags::usage;
+      std::cerr << "blob_server: bad argument '" << flag << "'\n"
+                << usage << example::TlsFlags::server_usage << example::LimitFlags::usage;
       return 2;
     }
     ++i;
   }
+  if (const int status = tls.prepare_server("blob_server", false)) return status;
 
   auto log = spdlog::stderr_color_mt("blob_server");
   set_logger(log);
@@ -277,13 +283,14 @@ int main(int argc, char** argv) {
   WireframeServer server(app);
   limits.apply(server);
   try {
-    server.workers(workers).bind(host, static_cast<std::uint16_t>(port)).stop_on_signals();
+    server.workers(workers).stop_on_signals();
+    tls.bind(server, app, host, static_cast<std::uint16_t>(port));
   } catch (const std::exception& e) {
-    std::cerr << "blob_server: cannot listen on " << host << ":" << port << ": " << e.what()
-              << '\n';
+    std::cerr << "blob_server: cannot listen on " << tls.prefix() << host << ":" << port << ": "
+              << e.what() << '\n';
     return 1;
   }
-  std::cout << "listening on " << endpoint_text(server.local_endpoint()) << std::endl;
+  std::cout << "listening on " << tls.bound_text(server) << std::endl;
 
   server.run();  // returns after SIGINT/SIGTERM, once every connection has ended
   log->info("stopped");

@@ -2,7 +2,8 @@
 // sent and received, and checks that every reply is the exact echo of its request.
 // Exits 0 when all echoes match, 1 on a mismatch, an error or after 10 s, 2 on bad flags.
 //
-//   echo_client (--port N [--host ADDR] | --unix PATH) [--count N] [--size BYTES]
+//   echo_client (--port N [--host ADDR] [tls] | --unix PATH) [--count N] [--size BYTES]
+//   tls: --tls | --tls-ca FILE, and --tls-cert FILE --tls-key FILE for mutual TLS
 #include <wireframe/wireframe.hpp>
 
 #include <chrono>
@@ -14,6 +15,7 @@
 
 #include "../common/example_flags.hpp"
 #include "../common/run_bounded.hpp"
+#include "../common/tls_flags.hpp"
 
 using namespace wireframe;
 using namespace std::chrono_literals;
@@ -23,7 +25,7 @@ namespace {
 using example::parse;
 
 constexpr std::string_view usage =
-    "usage: echo_client (--port N [--host ADDR] | --unix PATH) [--count N] [--size BYTES]\n"
+    "usage: echo_client (--port N [--host ADDR] [tls] | --unix PATH) [--count N] [--size BYTES]\n"
     "  --host ADDR     server address or name (default 127.0.0.1)\n"
     "  --port N        server port\n"
     "  --unix PATH     the server's Unix domain socket, instead of --host and --port\n"
@@ -59,15 +61,17 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1", unix_path;
   std::optional<unsigned long> port, size;
   unsigned long count = 3;
+  example::TlsFlags tls;
   // The Envelope header and the default codec's 8 MiB limit bound the payload.
   const unsigned long max_size =
       LengthDelimitedCodec::default_max_frame_length - Envelope::header_size;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (flag == "--help" || flag == "-h") {
-      std::cout << usage;
+      std::cout << usage << example::TlsFlags::client_usage;
       return 0;
     }
+    if (tls.parse_switch(flag)) continue;  // --tls takes no value
     const std::string_view value = i + 1 < argc ? argv[i + 1] : "";
     bool ok = i + 1 < argc;
     unsigned long number = 0;
@@ -85,20 +89,24 @@ int main(int argc, char** argv) {
     } else if (flag == "--size") {
       ok = ok && parse(value, max_size, number);
       size = number;
-    } else {
+    } else if (!tls.parse(flag, value, ok)) {
       ok = false;
     }
     if (!ok) {
-      std::cerr << "echo_client: bad argument '" << flag << "'\n" << usage;
+      std::cerr << "echo_client: bad argument '" << flag << "'\n"
+                << usage << example::TlsFlags::client_usage;
       return 2;
     }
     ++i;
   }
   if (!port == unix_path.empty()) {
-    std::cerr << "echo_client: one of --port and --unix is required\n" << usage;
+    std::cerr << "echo_client: one of --port and --unix is required\n"
+              << usage << example::TlsFlags::client_usage;
     return 2;
   }
-  const std::string where = port ? host + ":" + std::to_string(*port) : "unix:" + unix_path;
+  if (const int status = tls.prepare_client("echo_client", !unix_path.empty())) return status;
+  const std::string where =
+      port ? tls.prefix() + host + ":" + std::to_string(*port) : "unix:" + unix_path;
 
   asio::io_context io;
   std::optional<std::string> failure;  // set on the first problem; stays empty on success
@@ -106,7 +114,8 @@ int main(int argc, char** argv) {
 
   auto session = [&]() -> asio::awaitable<void> {
     WireframeClient<> client(io.get_executor());
-    const auto connect_error = port ? co_await client.connect(host, static_cast<std::uint16_t>(*port))
+    const auto tcp_port = static_cast<std::uint16_t>(port.value_or(0));
+    const auto connect_error = port ? co_await tls.connect(client, host, tcp_port)
                                     : co_await client.connect_unix(unix_path);
     if (connect_error) {
       failure = "cannot connect to " + where + ": " + connect_error.message();

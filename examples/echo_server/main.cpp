@@ -1,8 +1,9 @@
 // echo_server: the wireframe demo server. Message id 1 is echoed back unchanged (same id,
-// correlation id and payload). Prints "listening on HOST:PORT" (or "listening on unix:PATH") as
-// its first stdout line; logs go to stderr. Stops gracefully on SIGINT/SIGTERM and exits 0.
+// correlation id and payload). Prints "listening on HOST:PORT" (over TLS "listening on
+// tls:HOST:PORT", or "listening on unix:PATH") as its first stdout line; logs go to stderr.
+// Stops gracefully on SIGINT/SIGTERM and exits 0.
 //
-//   echo_server [--host ADDR] [--port N | --unix PATH] [--workers N] [limits: see --help]
+//   echo_server [--host ADDR] [--port N | --unix PATH] [--workers N] [tls, limits: see --help]
 #include <wireframe/wireframe.hpp>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -16,6 +17,7 @@
 
 #include "../common/example_flags.hpp"
 #include "../common/limit_flags.hpp"
+#include "../common/tls_flags.hpp"
 
 using namespace wireframe;
 
@@ -23,10 +25,9 @@ namespace {
 
 using example::parse;
 using example::valid_address;
-using example::endpoint_text;
 
 constexpr std::string_view usage =
-    "usage: echo_server [--host ADDR] [--port N | --unix PATH] [--workers N] [limits]\n"
+    "usage: echo_server [--host ADDR] [--port N | --unix PATH] [--workers N] [tls] [limits]\n"
     "  --host ADDR          address to listen on (default 127.0.0.1)\n"
     "  --port N             TCP port, 0 = any free port (default 7878)\n"
     "  --unix PATH          listen on a Unix domain socket at PATH instead of TCP\n"
@@ -38,10 +39,11 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1", unix_path;
   unsigned long port = 7878, workers = 1;
   example::LimitFlags limits;
+  example::TlsFlags tls;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (flag == "--help" || flag == "-h") {
-      std::cout << usage << example::LimitFlags::usage;
+      std::cout << usage << example::TlsFlags::server_usage << example::LimitFlags::usage;
       return 0;
     }
     const std::string_view value = i + 1 < argc ? argv[i + 1] : "";
@@ -56,15 +58,17 @@ int main(int argc, char** argv) {
       ok = ok && !unix_path.empty();
     } else if (flag == "--workers") {
       ok = ok && parse(value, 1024, workers) && workers > 0;
-    } else if (!limits.parse(flag, value, ok)) {
+    } else if (!limits.parse(flag, value, ok) && !tls.parse(flag, value, ok)) {
       ok = false;
     }
     if (!ok) {
-      std::cerr << "echo_server: bad argument '" << flag << "'\n" << usage << example::LimitFlags::usage;
+      std::cerr << "echo_server: bad argument '" << flag << "'\n"
+                << usage << example::TlsFlags::server_usage << example::LimitFlags::usage;
       return 2;
     }
     ++i;
   }
+  if (const int status = tls.prepare_server("echo_server", !unix_path.empty())) return status;
 
   auto log = spdlog::stderr_color_mt("echo_server");
   set_logger(log);  // wireframe's own messages go to the same place
@@ -86,11 +90,12 @@ int main(int argc, char** argv) {
 
   WireframeServer server(app);
   limits.apply(server);
-  const std::string where = unix_path.empty() ? host + ":" + std::to_string(port) : "unix:" + unix_path;
+  const std::string where =
+      unix_path.empty() ? tls.prefix() + host + ":" + std::to_string(port) : "unix:" + unix_path;
   try {
     server.workers(workers).stop_on_signals();
     if (unix_path.empty()) {
-      server.bind(host, static_cast<std::uint16_t>(port));
+      tls.bind(server, app, host, static_cast<std::uint16_t>(port));
     } else {
       server.bind_unix(unix_path);
     }
@@ -98,7 +103,7 @@ int main(int argc, char** argv) {
     std::cerr << "echo_server: cannot listen on " << where << ": " << e.what() << '\n';
     return 1;
   }
-  std::cout << "listening on " << (unix_path.empty() ? endpoint_text(server.local_endpoint()) : where) << std::endl;
+  std::cout << "listening on " << (unix_path.empty() ? tls.bound_text(server) : where) << std::endl;
   server.run();  // returns after SIGINT/SIGTERM, once every connection has ended
   log->info("stopped");
   return server.drain_interrupted() ? 130 : 0;  // a second signal cut the drain short

@@ -2,10 +2,11 @@
 // topics and PUBLISH messages; the server pushes each message to the topic's subscribers and a
 // TICK to every connected client every --tick-ms. The protocol, byte by byte, is in
 // docs/push-server-protocol.md; the push API in docs/duplex-messaging.md. Prints
-// "listening on HOST:PORT" as its first stdout line; logs go to stderr. Stops gracefully on
-// SIGINT/SIGTERM and exits 0.
+// "listening on HOST:PORT" (over TLS "listening on tls:HOST:PORT") as its first stdout line;
+// logs go to stderr. Stops gracefully on SIGINT/SIGTERM and exits 0.
 //
-//   push_server [--host ADDR] [--port N] [--workers N] [--tick-ms MS] [--max-wait-ms MS] [limits]
+//   push_server [--host ADDR] [--port N] [--workers N] [--tick-ms MS] [--max-wait-ms MS] [tls]
+//               [limits]
 #include <wireframe/wireframe.hpp>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -31,6 +32,7 @@
 
 #include "../common/example_flags.hpp"
 #include "../common/limit_flags.hpp"
+#include "../common/tls_flags.hpp"
 
 using namespace wireframe;
 
@@ -42,6 +44,7 @@ using example::endpoint_text;
 
 constexpr std::string_view usage =
     "usage: push_server [--host ADDR] [--port N] [--workers N] [--tick-ms MS] [--max-wait-ms MS]\n"
+    "                   [tls] [limits]\n"
     "  --host ADDR        address to listen on (default 127.0.0.1)\n"
     "  --port N           TCP port, 0 = any free port (default 7879)\n"
     "  --workers N        worker threads (default 1)\n"
@@ -169,10 +172,11 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   unsigned long port = 7879, workers = 1, tick_ms = 1000, max_wait_ms = 500;
   example::LimitFlags limits;
+  example::TlsFlags tls;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (flag == "--help" || flag == "-h") {
-      std::cout << usage << example::LimitFlags::usage;
+      std::cout << usage << example::TlsFlags::server_usage << example::LimitFlags::usage;
       return 0;
     }
     const std::string_view value = i + 1 < argc ? argv[i + 1] : "";
@@ -188,15 +192,17 @@ int main(int argc, char** argv) {
       ok = ok && parse(value, 3'600'000, tick_ms);
     } else if (flag == "--max-wait-ms") {
       ok = ok && parse(value, 3'600'000, max_wait_ms);
-    } else if (!limits.parse(flag, value, ok)) {
+    } else if (!limits.parse(flag, value, ok) && !tls.parse(flag, value, ok)) {
       ok = false;
     }
     if (!ok) {
-      std::cerr << "push_server: bad argument '" << flag << "'\n" << usage << example::LimitFlags::usage;
+      std::cerr << "push_server: bad argument '" << flag << "'\n"
+                << usage << example::TlsFlags::server_usage << example::LimitFlags::usage;
       return 2;
     }
     ++i;
   }
+  if (const int status = tls.prepare_server("push_server", false)) return status;
 
   auto log = spdlog::stderr_color_mt("push_server");
   set_logger(log);
@@ -257,13 +263,14 @@ int main(int argc, char** argv) {
   WireframeServer server(app);
   limits.apply(server);
   try {
-    server.workers(workers).bind(host, static_cast<std::uint16_t>(port)).stop_on_signals();
+    server.workers(workers).stop_on_signals();
+    tls.bind(server, app, host, static_cast<std::uint16_t>(port));
   } catch (const std::exception& e) {
-    std::cerr << "push_server: cannot listen on " << host << ":" << port << ": " << e.what()
-              << '\n';
+    std::cerr << "push_server: cannot listen on " << tls.prefix() << host << ":" << port << ": "
+              << e.what() << '\n';
     return 1;
   }
-  std::cout << "listening on " << endpoint_text(server.local_endpoint()) << std::endl;
+  std::cout << "listening on " << tls.bound_text(server) << std::endl;
 
   // TICK: a plain thread (not an Asio thread) broadcasts through the registry with high
   // priority. A client too slow to take ticks loses them silently: the next one supersedes it.

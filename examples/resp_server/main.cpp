@@ -6,10 +6,11 @@
 // Commands: PING [msg], ECHO msg, SET key value, GET key, DEL key [key ...], QUIT.
 // Unknown commands get "-ERR unknown command '<name>'" through wireframe's unknown-id policy.
 //
-// Prints "listening on HOST:PORT" as its first stdout line; logs go to stderr. Stops gracefully
-// on SIGINT/SIGTERM and exits 0.
+// Prints "listening on HOST:PORT" (over TLS "listening on tls:HOST:PORT") as its first stdout
+// line; logs go to stderr. Stops gracefully on SIGINT/SIGTERM and exits 0.
 //
 //   resp_server [--host ADDR] [--port N] [--workers N] [--max-bulk-len BYTES] [--max-args N]
+//               [tls] [limits]
 #include <wireframe/wireframe.hpp>
 
 #include <fmt/format.h>
@@ -29,6 +30,7 @@
 #include "resp_packet.hpp"
 #include "../common/example_flags.hpp"
 #include "../common/limit_flags.hpp"
+#include "../common/tls_flags.hpp"
 
 using namespace wireframe;
 using resp::KeyValueStore;
@@ -39,14 +41,13 @@ namespace {
 
 using example::parse;
 using example::valid_address;
-using example::endpoint_text;
 
 using Reply = Response<RespPacket>;
 using App = WireframeApp<RespCodec, RespPacket>;
 
 constexpr std::string_view usage =
     "usage: resp_server [--host ADDR] [--port N] [--workers N] [--max-bulk-len BYTES]\n"
-    "                   [--max-args N] [limits]\n"
+    "                   [--max-args N] [tls] [limits]\n"
     "  --host ADDR           address to listen on (default 127.0.0.1)\n"
     "  --port N              TCP port, 0 = any free port (default 6380)\n"
     "  --workers N           worker threads (default 1)\n"
@@ -143,10 +144,11 @@ int main(int argc, char** argv) {
   unsigned long long port = 6380, workers = 1;
   resp::Limits limits;
   example::LimitFlags server_limits;
+  example::TlsFlags tls;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (flag == "--help" || flag == "-h") {
-      std::cout << usage << example::LimitFlags::usage;
+      std::cout << usage << example::TlsFlags::server_usage << example::LimitFlags::usage;
       return 0;
     }
     const std::string_view value = i + 1 < argc ? argv[i + 1] : "";
@@ -165,15 +167,17 @@ int main(int argc, char** argv) {
     } else if (flag == "--max-args") {
       ok = ok && parse(value, 1ull << 31, n) && n > 0;
       limits.max_array_elements = static_cast<std::size_t>(n);
-    } else if (!server_limits.parse(flag, value, ok)) {
+    } else if (!server_limits.parse(flag, value, ok) && !tls.parse(flag, value, ok)) {
       ok = false;
     }
     if (!ok) {
-      std::cerr << "resp_server: bad argument '" << flag << "'\n" << usage << example::LimitFlags::usage;
+      std::cerr << "resp_server: bad argument '" << flag << "'\n"
+                << usage << example::TlsFlags::server_usage << example::LimitFlags::usage;
       return 2;
     }
     ++i;
   }
+  if (const int status = tls.prepare_server("resp_server", false)) return status;
 
   auto log = spdlog::stderr_color_mt("resp_server");
   set_logger(log);  // wireframe's own messages (e.g. a connection closed for a protocol error)
@@ -202,12 +206,14 @@ int main(int argc, char** argv) {
   WireframeServer server(app);
   server_limits.apply(server);
   try {
-    server.workers(workers).bind(host, static_cast<std::uint16_t>(port)).stop_on_signals();
+    server.workers(workers).stop_on_signals();
+    tls.bind(server, app, host, static_cast<std::uint16_t>(port));
   } catch (const std::exception& e) {
-    std::cerr << "resp_server: cannot listen on " << host << ":" << port << ": " << e.what() << '\n';
+    std::cerr << "resp_server: cannot listen on " << tls.prefix() << host << ":" << port << ": "
+              << e.what() << '\n';
     return 1;
   }
-  std::cout << "listening on " << endpoint_text(server.local_endpoint()) << std::endl;
+  std::cout << "listening on " << tls.bound_text(server) << std::endl;
   server.run();  // returns after SIGINT/SIGTERM, once every connection has ended
   log->info("stopped");
   return server.drain_interrupted() ? 130 : 0;  // a second signal cut the drain short

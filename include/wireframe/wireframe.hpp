@@ -33,6 +33,7 @@
 #include "wireframe/fragment/fragment.hpp"
 
 #include "wireframe/transport/stream_socket.hpp"
+#include "wireframe/transport/tls_session.hpp"
 
 #include "wireframe/actor/connection_actor.hpp"
 #include "wireframe/server/wireframe_server.hpp"

@@ -74,6 +74,20 @@ class RefusalLog {
   std::uint64_t unreported_ = 0;
 };
 
+void listen_on(asio::ip::tcp::acceptor& acceptor, const asio::ip::tcp::endpoint& endpoint) {
+  acceptor.open(endpoint.protocol());
+  acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true));
+  acceptor.bind(endpoint);
+  acceptor.listen(asio::socket_base::max_listen_connections);
+}
+
+asio::ip::tcp::endpoint bound_address(const std::optional<asio::ip::tcp::acceptor>& acceptor) {
+  if (!acceptor) return {};
+  asio::error_code ec;
+  auto ep = acceptor->local_endpoint(ec);
+  return ec ? asio::ip::tcp::endpoint{} : ep;
+}
+
 }  // namespace
 
 struct WireframeServer::Impl {
@@ -94,6 +108,8 @@ struct WireframeServer::Impl {
   std::vector<std::unique_ptr<Worker>> workers;
   std::optional<asio::ip::tcp::acceptor> acceptor;
   std::optional<unix_acceptor> unix_listener;
+  std::optional<asio::ip::tcp::acceptor> tls_acceptor;
+  std::shared_ptr<detail::ConnectionFactory> tls_factory;  // starts the TLS listener's connections
   detail::UnixSocketFile unix_file;  // removes the socket file when the server is done with it
   std::optional<asio::signal_set> signal_set;
   std::optional<asio::steady_timer> accept_restart;  // worker 0
@@ -127,10 +143,11 @@ struct WireframeServer::Impl {
 
   // --- accepting -------------------------------------------------------------------------------
 
-  // One per listening socket (TCP, Unix domain), all on worker 0. Every connection, whichever
-  // socket it came through, is a GenericSocket: one compiled actor serves them all.
+  // One per listening socket (TCP, Unix domain, TLS), all on worker 0. Every connection,
+  // whichever socket it came through, is a GenericSocket: one compiled actor serves TCP and
+  // Unix domain sockets; the TLS listener's factory runs the handshake, then its own actor.
   template <class Acceptor>
-  asio::awaitable<void> accept_loop(Acceptor& acceptor) {
+  asio::awaitable<void> accept_loop(Acceptor& acceptor, detail::ConnectionFactory& starter) {
     auto backoff = min_accept_backoff;
     asio::steady_timer pause(workers[0]->io);
     while (acceptor.is_open()) {
@@ -157,7 +174,7 @@ struct WireframeServer::Impl {
         socket.set_option(asio::ip::tcp::no_delay(true), ignored);  // frames are latency-bound
       }
       next_worker = (next_worker + 1) % workers.size();
-      hand_over(w, std::move(socket));
+      hand_over(w, std::move(socket), starter);
     }
   }
 
@@ -182,10 +199,12 @@ struct WireframeServer::Impl {
     refusal_log.note(limit.load(std::memory_order_relaxed));
   }
 
-  void hand_over(Worker& w, GenericSocket socket) {
+  void hand_over(Worker& w, GenericSocket socket, detail::ConnectionFactory& starter) {
     const ConnectionId id = detail::next_connection_id();
     try {
-      asio::post(w.io, [this, &w, id, s = std::move(socket)]() mutable { start_connection(w, id, std::move(s)); });
+      asio::post(w.io, [this, &w, id, &starter, s = std::move(socket)]() mutable {
+        start_connection(w, id, std::move(s), starter);
+      });
     } catch (...) {  // the post could not allocate: the socket went with the lambda
       release_slot();
       throw;
@@ -195,11 +214,11 @@ struct WireframeServer::Impl {
   // Runs on `w`'s thread. The actor's constructor runs user code (it copies the protocol and
   // the fragmentation strategy): whatever it throws must end this connection only, never
   // escape into io_context::run(), which would end the whole worker.
-  void start_connection(Worker& w, ConnectionId id, GenericSocket socket) noexcept {
+  void start_connection(Worker& w, ConnectionId id, GenericSocket socket, detail::ConnectionFactory& starter) noexcept {
     asio::error_code ignored;
     const auto peer = socket.remote_endpoint(ignored);  // for the log, should start fail
     try {
-      factory->start(std::move(socket), w.tracker, id);
+      starter.start(std::move(socket), w.tracker, id);
     } catch (...) {
       // start() took the socket by value, so it is already closed: the peer reads EOF.
       release_slot();
@@ -208,15 +227,16 @@ struct WireframeServer::Impl {
   }
 
   void spawn_accept_loops() {
-    if (acceptor) spawn_accept_loop(*acceptor);
-    if (unix_listener) spawn_accept_loop(*unix_listener);
+    if (acceptor) spawn_accept_loop(*acceptor, *factory);
+    if (unix_listener) spawn_accept_loop(*unix_listener, *factory);
+    if (tls_acceptor) spawn_accept_loop(*tls_acceptor, *tls_factory);
   }
 
   template <class Acceptor>
-  void spawn_accept_loop(Acceptor& a) {
-    asio::co_spawn(workers[0]->io, accept_loop(a), [this, &a](const std::exception_ptr& e) {
+  void spawn_accept_loop(Acceptor& a, detail::ConnectionFactory& starter) {
+    asio::co_spawn(workers[0]->io, accept_loop(a, starter), [this, &a, &starter](const std::exception_ptr& e) {
       detail::LogException{"accept loop"}(e);
-      if (e) restart_accept_loop(a);
+      if (e) restart_accept_loop(a, starter);
     });
   }
 
@@ -224,13 +244,13 @@ struct WireframeServer::Impl {
   // that runs but no longer accepts would be the worst outcome, so start it again after a
   // delay that doubles while it keeps failing.
   template <class Acceptor>
-  void restart_accept_loop(Acceptor& a) {
+  void restart_accept_loop(Acceptor& a, detail::ConnectionFactory& starter) {
     if (stopping || !a.is_open()) return;
     log_noexcept(LogLevel::warn, "restarting the accept loop in {} ms", restart_delay.count());
     accept_restart->expires_after(restart_delay);
     restart_delay = std::min<std::chrono::milliseconds>(restart_delay * 2, max_accept_backoff);
-    accept_restart->async_wait([this, &a](const asio::error_code& ec) {
-      if (!ec && !stopping) spawn_accept_loop(a);
+    accept_restart->async_wait([this, &a, &starter](const asio::error_code& ec) {
+      if (!ec && !stopping) spawn_accept_loop(a, starter);
     });
   }
 
@@ -282,6 +302,7 @@ struct WireframeServer::Impl {
       asio::error_code ignored;
       if (acceptor) acceptor->close(ignored);
       if (unix_listener) unix_listener->close(ignored);
+      if (tls_acceptor) tls_acceptor->close(ignored);
       unix_file.remove();  // no new client can find the closed socket
       if (accept_restart) accept_restart->cancel();
     });
@@ -331,8 +352,8 @@ struct WireframeServer::Impl {
   }
 
   void start() {
-    if (!acceptor && !unix_listener) {
-      throw std::logic_error("wireframe: WireframeServer::run() before bind() or bind_unix()");
+    if (!acceptor && !unix_listener && !tls_acceptor) {
+      throw std::logic_error("wireframe: WireframeServer::run() before bind(), bind_unix() or bind_tls()");
     }
     if (running.exchange(true)) throw std::logic_error("wireframe: WireframeServer runs once");
     accept_restart.emplace(workers[0]->io);
@@ -374,11 +395,20 @@ WireframeServer& WireframeServer::bind(const std::string& host, std::uint16_t po
 
 WireframeServer& WireframeServer::bind(const asio::ip::tcp::endpoint& endpoint) {
   impl_->create_workers();
-  auto& acceptor = impl_->acceptor.emplace(impl_->workers[0]->io);
-  acceptor.open(endpoint.protocol());
-  acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true));
-  acceptor.bind(endpoint);
-  acceptor.listen(asio::socket_base::max_listen_connections);
+  listen_on(impl_->acceptor.emplace(impl_->workers[0]->io), endpoint);
+  return *this;
+}
+
+WireframeServer& WireframeServer::bind_tls(const std::string& host, std::uint16_t port, TlsListener listener) {
+  return bind_tls(asio::ip::tcp::endpoint(asio::ip::make_address(host), port), std::move(listener));
+}
+
+WireframeServer& WireframeServer::bind_tls(const asio::ip::tcp::endpoint& endpoint, TlsListener listener) {
+  if (!listener.factory) throw std::invalid_argument("wireframe: bind_tls() needs a listener from tls_listener()");
+  impl_->create_workers();
+  if (impl_->tls_acceptor) throw std::logic_error("wireframe: bind_tls() once per server");
+  listen_on(impl_->tls_acceptor.emplace(impl_->workers[0]->io), endpoint);
+  impl_->tls_factory = std::move(listener.factory);
   return *this;
 }
 
@@ -393,12 +423,9 @@ WireframeServer& WireframeServer::bind_unix(const std::string& path, std::option
 
 const std::string& WireframeServer::unix_path() const noexcept { return impl_->unix_file.path(); }
 
-asio::ip::tcp::endpoint WireframeServer::local_endpoint() const {
-  if (!impl_->acceptor) return {};
-  asio::error_code ec;
-  auto ep = impl_->acceptor->local_endpoint(ec);
-  return ec ? asio::ip::tcp::endpoint{} : ep;
-}
+asio::ip::tcp::endpoint WireframeServer::local_endpoint() const { return bound_address(impl_->acceptor); }
+
+asio::ip::tcp::endpoint WireframeServer::tls_local_endpoint() const { return bound_address(impl_->tls_acceptor); }
 
 void WireframeServer::run() {
   impl_->start();

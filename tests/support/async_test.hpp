@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <exception>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -64,12 +65,16 @@ class ServerFixture {
  public:
   // Listens on 127.0.0.1 (an OS-chosen port) and, with `unix_socket`, also on a Unix domain
   // socket at a fresh path (unix_path()).
+  // `also_bind`, when given, binds more listeners before the server runs (the TLS tests bind
+  // a TLS listener with it).
   template <class App>
   explicit ServerFixture(std::shared_ptr<const App> app, std::size_t workers = 1,
-                         std::chrono::milliseconds shutdown_timeout = 2s, bool unix_socket = false)
+                         std::chrono::milliseconds shutdown_timeout = 2s, bool unix_socket = false,
+                         const std::function<void(WireframeServer&)>& also_bind = {})
       : server_(std::make_unique<WireframeServer>(std::move(app))) {
     server_->workers(workers).shutdown_timeout(shutdown_timeout).bind("127.0.0.1", 0);
     if (unix_socket) server_->bind_unix(unique_socket_path());
+    if (also_bind) also_bind(*server_);
     unix_path_ = server_->unix_path();
     endpoint_ = server_->local_endpoint();
     thread_ = std::thread([this, p = std::move(done_promise_)]() mutable {

@@ -96,8 +96,10 @@ class ConnectionActor final : public TrackedConnection,
   using Lane = detail::Lane;
   using clock = std::chrono::steady_clock;
   // Room for the largest operation each slot holds (checked at compile time: handler_slot.hpp;
-  // with g++ 12 and Asio 1.22 the reader's read is 232 bytes, its wait 176, the timer's 192).
-  using OperationSlot = detail::HandlerSlot<232>;
+  // with g++ 12 and Asio 1.22 the reader's read is 232 bytes, its wait 176, the timer's 192;
+  // a socket type with larger operations says so: detail::operation_slot_size).
+  using ReadSlot = detail::HandlerSlot<detail::operation_slot_size<Socket>>;
+  using TimerSlot = detail::HandlerSlot<232>;
 
  public:
   // Creates the actor of `socket` and starts it: hooks, then the reader and the watchdog. Called
@@ -220,7 +222,8 @@ class ConnectionActor final : public TrackedConnection,
   // --- writer (impl/writer.hpp) ---------------------------------------------------------------
   void wake_writer();
   void run_writer();
-  void finish_writing();
+  bool finish_writing();
+  void flush_transport();
   void after_write();
   std::size_t write_at_once(std::error_code& error);
   void write_rest(std::size_t done);
@@ -277,8 +280,8 @@ class ConnectionActor final : public TrackedConnection,
   // wait or read and the watchdog's timer wait. (A write is pending only on a busy connection:
   // its memory comes from Asio's per-thread recycling cache, and a slot here would cost every
   // idle connection its size.)
-  OperationSlot read_slot_;
-  OperationSlot timer_slot_;
+  ReadSlot read_slot_;
+  TimerSlot timer_slot_;
   asio::steady_timer timer_;  // the watchdog's, then the lingering close's
   clock::time_point timer_deadline_ = clock::time_point::max();
   detail::ConnectionTimeouts timeouts_;

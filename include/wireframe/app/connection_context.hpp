@@ -16,6 +16,7 @@
 #include "wireframe/fragment/reassembly_stats.hpp"
 #include "wireframe/push/push_handle.hpp"
 #include "wireframe/transport/stream_socket.hpp"
+#include "wireframe/transport/tls_session.hpp"
 
 namespace wireframe {
 
@@ -55,6 +56,11 @@ class ConnectionContext {
   [[nodiscard]] const asio::ip::tcp::endpoint& local() const noexcept { return local_; }
   // The peer for people (logs): "127.0.0.1:4242", "[::1]:4242", or "unix" on a Unix domain socket.
   [[nodiscard]] std::string peer_name() const { return detail::peer_name(transport_, peer_); }
+  // What TLS negotiated (version, SNI, ALPN, the peer's certificate), or null on a plain
+  // connection.
+  [[nodiscard]] const TlsSession* tls() const noexcept { return tls_; }
+  // Set once by the connection actor (its socket owns the session).
+  void set_tls(const TlsSession* session) noexcept { tls_ = session; }
   // The connection's executor: everything of this connection runs on it (one thread).
   [[nodiscard]] const asio::any_io_executor& executor() const noexcept { return executor_; }
 
@@ -108,6 +114,7 @@ class ConnectionContext {
   asio::ip::tcp::endpoint peer_;
   asio::ip::tcp::endpoint local_;
   const AppState* state_;
+  const TlsSession* tls_ = nullptr;
   std::any user_data_;
   std::shared_ptr<void> push_queues_;
   std::type_index push_type_ = typeid(void);

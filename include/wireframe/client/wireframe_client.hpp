@@ -6,6 +6,8 @@
 //   if (auto ec = co_await client.connect(endpoint)) ...;      // or connect_unix(path)
 //   auto [ec, reply] = co_await client.call(Envelope(1, 0, "ping"));  // matched by correlation
 //
+// Over TLS: wireframe::connect_tls(client, host, port, context) (tls/tls_client.hpp).
+//
 // One coroutine at a time may use a client (it reads the socket itself when it waits; frames
 // that arrive for someone else, such as pushes or other correlation ids, are kept in an inbox
 // for a later receive()). Errors are returned, never thrown.
@@ -28,6 +30,7 @@
 
 #include "wireframe/buffer/byte_buffer.hpp"
 #include "wireframe/buffer/gather_buffer.hpp"
+#include "wireframe/client/client_stream.hpp"
 #include "wireframe/codec/frame_codec.hpp"
 #include "wireframe/codec/length_delimited.hpp"
 #include "wireframe/detail/asio.hpp"
@@ -172,18 +175,26 @@ class WireframeClient {
 
   // Half-closes the sending side: the server sees EOF, answers what it has, then closes.
   void shutdown_send() {
+    if (stream_) return stream_->shutdown_send();
     asio::error_code ignored;
     socket_.shutdown(asio::socket_base::shutdown_send, ignored);
   }
 
   void close() {
+    if (stream_) return stream_->close();
     asio::error_code ignored;
     socket_.close(ignored);
   }
 
-  [[nodiscard]] bool is_open() const { return socket_.is_open(); }
-  // A TCP or Unix domain socket (transport/stream_socket.hpp), as connected.
+  [[nodiscard]] bool is_open() const { return stream_ ? stream_->is_open() : socket_.is_open(); }
+  // A TCP or Unix domain socket (transport/stream_socket.hpp), as connected. A transport
+  // layered over it (use_stream) takes it over.
   [[nodiscard]] GenericSocket& socket() noexcept { return socket_; }
+
+  // From now on the client reads and writes `stream` (which took over socket(), typically):
+  // how connect_tls installs TLS.
+  void use_stream(std::unique_ptr<ClientStream> stream) noexcept { stream_ = std::move(stream); }
+  [[nodiscard]] ClientStream* stream() noexcept { return stream_.get(); }
 
  private:
   static constexpr std::size_t read_chunk = 16 * 1024;
@@ -202,7 +213,12 @@ class WireframeClient {
   }
 
   asio::awaitable<std::error_code> flush() {
-    auto [ec, n] = co_await asio::async_write(socket_, wbuf_.buffers(), detail::use_nothrow);
+    asio::error_code ec;
+    if (stream_) {
+      ec = co_await stream_->write(wbuf_.buffers());
+    } else {
+      std::tie(ec, std::ignore) = co_await asio::async_write(socket_, wbuf_.buffers(), detail::use_nothrow);
+    }
     wbuf_.clear();
     if (frag_) frag_->written();
     co_return ec;
@@ -249,7 +265,14 @@ class WireframeClient {
   asio::awaitable<std::error_code> read_more() {
     auto space = rbuf_.prepare(read_chunk);
     if (space.empty()) co_return make_error_code(errc::frame_too_large);
-    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()), detail::use_nothrow);
+    const asio::mutable_buffer into(space.data(), space.size());
+    asio::error_code ec;
+    std::size_t n = 0;
+    if (stream_) {  // if/else, not `?:` around co_await (development.md, compiler traps)
+      std::tie(ec, n) = co_await stream_->read_some(into);
+    } else {
+      std::tie(ec, n) = co_await socket_.async_read_some(into, detail::use_nothrow);
+    }
     if (ec == asio::error::eof) {
       co_return rbuf_.empty() ? make_error_code(errc::connection_closed) : make_error_code(errc::truncated_frame);
     }
@@ -260,6 +283,7 @@ class WireframeClient {
   }
 
   GenericSocket socket_;
+  std::unique_ptr<ClientStream> stream_;  // null: the client reads and writes socket_
   C codec_;
   detail::FrameStages<T...> stages_;
   Sealing sealed_;  // codec_ under stages_: what the client writes through

@@ -8,6 +8,13 @@
 #define ASIO_HAS_CO_AWAIT 1
 #endif
 
+// A standard header before any of Asio's: Asio decides some features by libstdc++'s macros
+// (_GLIBCXX_HAVE_ALIGNED_ALLOC decides how it allocates coroutine frames), and a translation
+// unit that reaches Asio first would compile its inline allocator differently from the others.
+// The linker keeps one copy, and frames are then freed with the wrong function (found with
+// ASan: aligned_alloc'd, operator delete'd).
+#include <cstddef>
+
 #include <asio/version.hpp>
 
 #if ASIO_VERSION < 102200

@@ -45,15 +45,13 @@ class ConnectionTracker {
   }
 
   void remove(TrackedConnection& c) noexcept {
-    if (c.prev_ != nullptr) c.prev_->next_ = c.next_;
-    else head_ = c.next_;
-    if (c.next_ != nullptr) c.next_->prev_ = c.prev_;
-    c.prev_ = c.next_ = nullptr;
-    --size_;
-    if (counter_ != nullptr) counter_->fetch_sub(1, std::memory_order_relaxed);
     if (slots_ != nullptr) slots_->fetch_sub(1, std::memory_order_relaxed);
-    if (size_ == 0 && on_empty_) on_empty_();
+    unlink(c);
   }
+
+  // `c` has passed its connection, with its admission slot, on to a connection added since (a
+  // TLS handshake to the connection's actor): it leaves without giving the slot back.
+  void transfer(TrackedConnection& c) noexcept { unlink(c); }
 
   void shutdown_all() {
     stopping_ = true;
@@ -85,6 +83,16 @@ class ConnectionTracker {
       f(*c);
       c = next;
     }
+  }
+
+  void unlink(TrackedConnection& c) noexcept {
+    if (c.prev_ != nullptr) c.prev_->next_ = c.next_;
+    else head_ = c.next_;
+    if (c.next_ != nullptr) c.next_->prev_ = c.prev_;
+    c.prev_ = c.next_ = nullptr;
+    --size_;
+    if (counter_ != nullptr) counter_->fetch_sub(1, std::memory_order_relaxed);
+    if (size_ == 0 && on_empty_) on_empty_();
   }
 
   TrackedConnection* head_ = nullptr;

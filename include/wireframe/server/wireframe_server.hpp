@@ -30,6 +30,12 @@
 
 namespace wireframe {
 
+// What bind_tls() takes: made by tls_listener(app, context) (tls/tls_listener.hpp, in the
+// wireframe::tls library), so that a server without TLS needs no OpenSSL.
+struct TlsListener {
+  std::shared_ptr<detail::ConnectionFactory> factory;
+};
+
 class WireframeServer {
  public:
   template <class App>
@@ -76,8 +82,16 @@ class WireframeServer {
   // The Unix socket's path (empty without bind_unix, or once removed).
   [[nodiscard]] const std::string& unix_path() const noexcept;
 
+  // Listens for TLS connections as well (or only), once per server: each connection's TLS
+  // handshake (bounded by the app's handshake_timeout, else its read_timeout), then the app
+  // over TLS. docs/transports.md.
+  WireframeServer& bind_tls(const std::string& host, std::uint16_t port, TlsListener listener);
+  WireframeServer& bind_tls(const asio::ip::tcp::endpoint& endpoint, TlsListener listener);
+
   // The bound address (with the port the OS chose for port 0).
   [[nodiscard]] asio::ip::tcp::endpoint local_endpoint() const;
+  // The TLS listener's address.
+  [[nodiscard]] asio::ip::tcp::endpoint tls_local_endpoint() const;
 
   // Serves until stop() and every connection has ended. The calling thread becomes worker 0.
   void run();

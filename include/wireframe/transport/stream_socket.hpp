@@ -47,6 +47,12 @@ concept StreamSocket = requires(S& s, const S& cs, asio::mutable_buffer in, asio
 
 namespace detail {
 
+// Bytes of the largest operation the connection actor keeps pending on a socket of this type,
+// for the slot it keeps it in (actor/handler_slot.hpp). A socket type whose operations are
+// larger says so by specialising this (tls/tls_socket.hpp does).
+template <class S>
+inline constexpr std::size_t operation_slot_size = 232;
+
 // A connection's two ends as ConnectionContext keeps them (no allocation: a context is part of
 // every connection's one block).
 struct ConnectionAddresses {

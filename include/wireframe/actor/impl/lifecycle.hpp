@@ -60,6 +60,7 @@ ConnectionActor<App, Socket>::ConnectionActor(Socket socket, std::shared_ptr<con
                          app_->settings.max_outbound_bytes})),
       timer_(socket_.get_executor()),
       timeouts_(timeout_settings(app_->settings), clock::now()) {
+  if constexpr (requires { socket_.session(); }) ctx_.set_tls(socket_.session().get());
   if constexpr (fragments) ctx_.set_reassembly_source(&frag());
   ctx_.set_push_queues(shared_pushes());
   ctx_.set_usage_source(this);

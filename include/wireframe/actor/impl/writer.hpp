@@ -48,8 +48,9 @@ void ConnectionActor<App, Socket>::run_writer() {
     if (closing_) break;  // 1. shutdown signal (hard)
     gather();
     if (wbuf_.empty()) {
-      if (commands_done_ && out_.empty() && pushes_drained()) finish_writing();  // everything sent
       wbuf_.bytes().release();  // an idle writer holds no write buffer (it is pooled)
+      // Everything sent: the orderly end (unless the transport still has bytes to write).
+      if (commands_done_ && out_.empty() && pushes_drained() && !finish_writing()) return;
       break;
     }
     publish_outbound_bytes();
@@ -71,13 +72,42 @@ void ConnectionActor<App, Socket>::run_writer() {
   maybe_finish();
 }
 
-// The orderly end: the peer reads EOF after our last frame.
+// The orderly end: the peer reads EOF after our last frame. Over TLS the shutdown writes a
+// close_notify first; if the socket cannot take it at once, the writer stays busy until it is
+// written (flush_transport), bounded by the write timeout. False then.
 template <class App, StreamSocket Socket>
-void ConnectionActor<App, Socket>::finish_writing() {
+bool ConnectionActor<App, Socket>::finish_writing() {
   asio::error_code ignored;
   socket_.shutdown(asio::socket_base::shutdown_send, ignored);
+  if constexpr (requires { socket_.output_pending(); }) {
+    if (socket_.output_pending()) {
+      flush_transport();
+      return false;
+    }
+  }
   writer_finished_ = true;
   timer_.cancel();  // the watchdog's work ends with the writer's
+  return true;
+}
+
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::flush_transport() {
+  writing_ = true;
+  timeouts_.write_started(clock::now());
+  socket_.async_write_some(asio::const_buffer{}, [self = keep()](asio::error_code ec, std::size_t) {
+    self->writing_ = false;
+    self->guarded(Part::writer, [&] {
+      if (std::exchange(self->cancel_read_after_write_, false)) self->cancel_read();
+      if (ec && !self->closing_) self->fail(ec, "write");
+      if (!ec) {
+        self->timeouts_.write_finished(clock::now());
+        self->writer_finished_ = true;
+        self->timer_.cancel();
+      }
+      self->writer_busy_ = false;
+      self->maybe_finish();
+    });
+  });
 }
 
 // A batch went out (or failed): the buffer is free, the budget shrinks, and whoever waited for
