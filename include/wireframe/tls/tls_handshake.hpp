@@ -31,19 +31,22 @@ void handshake_within(TlsSocket& socket, asio::ssl::stream_base::handshake_type 
   struct State {
     explicit State(TlsSocket::executor_type ex) : timer(std::move(ex)) {}
     asio::steady_timer timer;
+    bool ended = false;  // the handshake's handler ran: `socket` may be moved or gone
     bool timed_out = false;
   };
   auto state = std::make_shared<State>(socket.get_executor());
   if (limit.count() > 0) {
     state->timer.expires_after(limit);
     state->timer.async_wait([state, &socket](const asio::error_code& ec) {
-      if (ec) return;  // the handshake ended first
+      // A timer that expired just as the handshake ended still reports success: `ended` says so.
+      if (ec || state->ended) return;
       state->timed_out = true;
       asio::error_code ignored;
       socket.cancel(ignored);
     });
   }
   socket.stream().async_handshake(type, [state, &socket, done = std::move(done)](asio::error_code ec) mutable {
+    state->ended = true;
     state->timer.cancel();
     if (state->timed_out) ec = asio::error::timed_out;
     if (!ec) socket.set_session(describe_session(socket.native_handle()));

@@ -67,7 +67,7 @@ class TlsHandshake final : public TrackedConnection, public std::enable_shared_f
   }
 
   void done(asio::error_code ec) noexcept {
-    if (!ec && closed_) ec = asio::error::operation_aborted;
+    if (closed_) ec = asio::error::operation_aborted;  // shutdown closed it: nothing to report
     if (ec) return fail(ec);
     try {
       ConnectionActor<App, TlsSocket>::launch(std::move(socket_), app_, id_, tracker_);
