@@ -3,6 +3,7 @@
 #include <openssl/ssl.h>
 
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -10,17 +11,6 @@
 namespace wireframe {
 
 namespace {
-
-// RFC 7301's wire format: each name preceded by its length.
-std::string alpn_wire(const std::vector<std::string>& protocols) {
-  std::string wire;
-  for (const auto& p : protocols) {
-    if (p.empty() || p.size() > 255) throw std::invalid_argument("wireframe: ALPN protocol names are 1 to 255 bytes");
-    wire.push_back(static_cast<char>(p.size()));
-    wire += p;
-  }
-  return wire;
-}
 
 // Where set_server_alpn keeps the list: in the SSL_CTX itself, freed with it.
 int alpn_index() {
@@ -70,8 +60,25 @@ void load_identity(asio::ssl::context& context, const std::string& cert, const s
 
 }  // namespace
 
+namespace detail {
+
+bool alpn_wire(const std::vector<std::string>& protocols, std::string& wire) {
+  wire.clear();
+  for (const auto& p : protocols) {
+    if (p.empty() || p.size() > 255) return false;
+    wire.push_back(static_cast<char>(p.size()));
+    wire += p;
+  }
+  return true;
+}
+
+}  // namespace detail
+
 void set_server_alpn(asio::ssl::context& context, const std::vector<std::string>& protocols) {
-  auto wire = std::make_unique<std::string>(alpn_wire(protocols));
+  auto wire = std::make_unique<std::string>();
+  if (!detail::alpn_wire(protocols, *wire)) {
+    throw std::invalid_argument("wireframe: ALPN protocol names are 1 to 255 bytes");
+  }
   SSL_CTX* ctx = context.native_handle();
   delete static_cast<std::string*>(SSL_CTX_get_ex_data(ctx, alpn_index()));
   SSL_CTX_set_ex_data(ctx, alpn_index(), wire.release());

@@ -50,6 +50,7 @@ std::string describe_handshake_failure(SSL* ssl, const asio::error_code& ec) {
 }  // namespace wireframe::detail
 
 #include "wireframe/tls/tls_client.hpp"
+#include "wireframe/tls/tls_context.hpp"
 
 namespace wireframe::detail {
 
@@ -66,9 +67,9 @@ bool prepare_client(TlsSocket& socket, const std::string& host, const TlsClientO
   if (ec) return false;
   if (!options.alpn.empty()) {
     std::string wire;
-    for (const auto& p : options.alpn) {
-      wire.push_back(static_cast<char>(p.size()));
-      wire += p;
+    if (!alpn_wire(options.alpn, wire)) {
+      ec = std::make_error_code(std::errc::invalid_argument);
+      return false;
     }
     // SSL_set_alpn_protos returns 0 on success (unlike most of OpenSSL).
     if (SSL_set_alpn_protos(socket.native_handle(), reinterpret_cast<const unsigned char*>(wire.data()),

@@ -205,6 +205,7 @@ TEST_CASE("SNI and ALPN reach the handler, and a client with no protocol in comm
     const TlsClientOptions wf1 = client_options("localhost", {"wf/1"});
     const std::string loopback = "127.0.0.1";
     const TlsClientOptions h2 = client_options("", {"h2"});
+    const TlsClientOptions too_long = client_options("", {std::string(256, 'x')});
     WireframeClient<> client(co_await asio::this_coro::executor);
     CO_REQUIRE_OK(connect_tls(client, loopback, tls_port(*fx), *context, wf1));
     auto [ec, reply] = co_await client.call(Envelope(alpn_id, 0, ""));
@@ -214,6 +215,11 @@ TEST_CASE("SNI and ALPN reach the handler, and a client with no protocol in comm
     WireframeClient<> other(co_await asio::this_coro::executor);
     const std::error_code refused = co_await connect_tls(other, localhost, tls_port(*fx), *context, h2);
     CHECK(refused);
+
+    // A name ALPN cannot carry (over 255 bytes) is an error before anything is sent.
+    WireframeClient<> invalid(co_await asio::this_coro::executor);
+    const std::error_code bad = co_await connect_tls(invalid, localhost, tls_port(*fx), *context, too_long);
+    CHECK(bad == std::errc::invalid_argument);
   });
 }
 

@@ -41,6 +41,12 @@ struct TlsClientFiles {
 std::shared_ptr<asio::ssl::context> tls_server_context(const TlsServerFiles& files);
 std::shared_ptr<asio::ssl::context> tls_client_context(const TlsClientFiles& files);
 
+namespace detail {
+// RFC 7301's wire format (each name preceded by its length byte) into `wire`; false when a name
+// is empty or longer than 255 bytes. Shared by set_server_alpn and connect_tls.
+bool alpn_wire(const std::vector<std::string>& protocols, std::string& wire);
+}  // namespace detail
+
 // ALPN on a server context made elsewhere (tls_server_context does this for TlsServerFiles::alpn).
 // The list is copied into `context` and lives as long as it does.
 void set_server_alpn(asio::ssl::context& context, const std::vector<std::string>& protocols);
