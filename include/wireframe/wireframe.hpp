@@ -32,6 +32,9 @@
 
 #include "wireframe/fragment/fragment.hpp"
 
+#include "wireframe/preamble/preamble_decoder.hpp"
+#include "wireframe/preamble/preamble_hooks.hpp"
+
 #include "wireframe/transport/stream_socket.hpp"
 #include "wireframe/transport/tls_session.hpp"
 

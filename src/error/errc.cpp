@@ -31,6 +31,9 @@ class category final : public std::error_category {
       case errc::output_limit_exceeded: return "outbound bytes would exceed max_outbound_bytes";
       case errc::too_many_connections: return "server at max_connections";
       case errc::corrupt_frame: return "frame failed its integrity check";
+      case errc::preamble_invalid: return "invalid preamble";
+      case errc::preamble_too_large: return "preamble too large";
+      case errc::preamble_timed_out: return "preamble timed out";
     }
     return "unknown wireframe error";
   }

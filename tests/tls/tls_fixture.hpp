@@ -11,6 +11,7 @@
 
 #include <wireframe/tls.hpp>
 
+#include "support/log_capture.hpp"
 #include "support/transport_checks.hpp"
 
 namespace wireframe::test::tls {
@@ -70,20 +71,6 @@ struct ViaTls {
   static void check_peer(std::string_view seen) { CHECK(seen.starts_with("tls TLSv1.3 127.0.0.1:")); }
 };
 
-// Every line wireframe logs while it lives (then the default logger again).
-class LogCapture {
- public:
-  LogCapture();
-  ~LogCapture();
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-  [[nodiscard]] std::vector<std::string> lines() const;
-  // True once some line contains every one of `parts`.
-  [[nodiscard]] bool has(std::initializer_list<std::string_view> parts) const;
-
- private:
-  struct Sink;
-  std::shared_ptr<Sink> sink_;
-};
+using test::LogCapture;
 
 }  // namespace wireframe::test::tls

@@ -4,6 +4,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -44,6 +45,10 @@ TEST_CASE("build() rejects duplicates and impossible settings", "[app]") {
   CHECK(build_error(WireframeApp<>().max_pipelined_requests(0)) ==
         make_error_code(errc::invalid_configuration));
   CHECK_FALSE(build_error(WireframeApp<>().route(1, h)));
+  const std::chrono::milliseconds negative{-1};
+  CHECK(build_error(WireframeApp<>().read_timeout(negative)) == make_error_code(errc::invalid_configuration));
+  CHECK(build_error(WireframeApp<>().preamble_timeout(negative)) == make_error_code(errc::invalid_configuration));
+  CHECK_FALSE(build_error(WireframeApp<>().preamble_timeout(std::chrono::milliseconds{0})));
 }
 
 TEST_CASE("an error_frame policy needs an error frame builder", "[app]") {

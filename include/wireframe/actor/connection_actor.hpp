@@ -58,6 +58,7 @@
 #include "wireframe/fragment/fragment_layer.hpp"
 #include "wireframe/fragment/fragment_policy.hpp"
 #include "wireframe/log/log.hpp"
+#include "wireframe/preamble/preamble_runner.hpp"
 #include "wireframe/processor/frame_processor.hpp"
 #include "wireframe/processor/inbound_path.hpp"
 #include "wireframe/push/push_queues.hpp"
@@ -105,9 +106,10 @@ class ConnectionActor final : public TrackedConnection,
   // Creates the actor of `socket` and starts it: hooks, then the reader and the watchdog. Called
   // on the socket's executor. Returns at once; the actor keeps itself alive through its pending
   // operations until it has ended (teardown hook run, removed from its tracker). May throw (the
-  // constructor copies user objects): nothing of the connection is left then.
+  // constructor copies user objects): nothing of the connection is left then. `prelude`: what
+  // the connection's opening read before it (server/connection_opening.hpp), if anything.
   static void launch(Socket socket, std::shared_ptr<const App> app, ConnectionId id,
-                     ConnectionTracker& tracker);
+                     ConnectionTracker& tracker, detail::ConnectionPrelude prelude = {});
 
   ConnectionActor(const ConnectionActor&) = delete;
   ConnectionActor& operator=(const ConnectionActor&) = delete;
@@ -136,7 +138,8 @@ class ConnectionActor final : public TrackedConnection,
   // The queues are closed at the end (finish); this covers an actor freed without one (its
   // io_context destroyed with its operations pending): no producer may wake it afterwards.
   ~ConnectionActor() { pushes_.close(); }
-  void start();
+  void start(const std::vector<std::byte>& leftover);
+  bool take_leftover(const std::vector<std::byte>& bytes);
 
   Keep keep() noexcept { return Keep(*this); }
   void add_ref() noexcept { refs_.add(); }

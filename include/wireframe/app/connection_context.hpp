@@ -61,6 +61,14 @@ class ConnectionContext {
   [[nodiscard]] const TlsSession* tls() const noexcept { return tls_; }
   // Set once by the connection actor (its socket owns the session).
   void set_tls(const TlsSession* session) noexcept { tls_ = session; }
+  // The preamble the connection opened with (WireframeApp::with_preamble), or null when it had
+  // none or T is not its type.
+  template <class T>
+  [[nodiscard]] const T* preamble() const noexcept {
+    return std::any_cast<T>(&preamble_);
+  }
+  // Set once by the connection actor.
+  void set_preamble(std::any preamble) noexcept { preamble_ = std::move(preamble); }
   // The connection's executor: everything of this connection runs on it (one thread).
   [[nodiscard]] const asio::any_io_executor& executor() const noexcept { return executor_; }
 
@@ -115,6 +123,7 @@ class ConnectionContext {
   asio::ip::tcp::endpoint local_;
   const AppState* state_;
   const TlsSession* tls_ = nullptr;
+  std::any preamble_;
   std::any user_data_;
   std::shared_ptr<void> push_queues_;
   std::type_index push_type_ = typeid(void);

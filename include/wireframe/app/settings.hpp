@@ -64,12 +64,27 @@ struct ConnectionSettings {
   std::chrono::milliseconds write_timeout{30'000};
   // No byte read or written for this long.
   std::chrono::milliseconds idle_timeout{0};
-  // The first frame must be complete within this time of the connection's start.
+  // The first frame must be complete within this time of the connection's start. Also bounds
+  // a TLS handshake (zero: read_timeout does).
   std::chrono::milliseconds handshake_timeout{0};
+  // The preamble (WireframeApp::with_preamble), every message of it, must be read within this
+  // time of its first read. Zero: the TLS handshake's limit (handshake_timeout, else read_timeout).
+  std::chrono::milliseconds preamble_timeout{0};
   // Lingering close: after its last frame the connection shuts down its sending side and reads
   // and discards input for at most this long (until the peer closes), so that the kernel does
   // not answer unread input with a reset that destroys replies already sent. Zero: close at once.
   std::chrono::milliseconds linger_timeout{2'000};
 };
+
+namespace detail {
+// How long a TLS handshake may take under these settings (zero: unbounded).
+inline std::chrono::milliseconds handshake_limit(const ConnectionSettings& s) noexcept {
+  return s.handshake_timeout.count() > 0 ? s.handshake_timeout : s.read_timeout;
+}
+// How long the preamble may take (zero: unbounded).
+inline std::chrono::milliseconds preamble_limit(const ConnectionSettings& s) noexcept {
+  return s.preamble_timeout.count() > 0 ? s.preamble_timeout : handshake_limit(s);
+}
+}  // namespace detail
 
 }  // namespace wireframe

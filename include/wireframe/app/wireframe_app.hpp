@@ -41,6 +41,9 @@
 #include "wireframe/packet/envelope.hpp"
 #include "wireframe/packet/message.hpp"
 #include "wireframe/packet/packet.hpp"
+#include "wireframe/preamble/preamble_decoder.hpp"
+#include "wireframe/preamble/preamble_hooks.hpp"
+#include "wireframe/preamble/preamble_runner.hpp"
 #include "wireframe/processor/frame_processor.hpp"
 #include "wireframe/processor/processor_stack.hpp"
 #include "wireframe/protocol/wireframe_protocol.hpp"
@@ -183,6 +186,26 @@ class WireframeApp {
     return *this;
   }
 
+  // A preamble read before the codec starts (preamble/preamble_decoder.hpp, docs/transports.md):
+  // `decoder` reads it, `on_success(const T&, PreambleReply&)` may answer it and returns a
+  // PreambleAction (or nothing: proceed), `on_failure(const PreambleFailure&, PreambleReply&)`
+  // may answer a refused one before the connection closes. Bounded by preamble_timeout; the
+  // handlers find the value in ConnectionContext::preamble<T>().
+  template <PreambleDecoder D, class Success, class Failure>
+    requires std::invocable<const Success&, const typename D::value_type&, PreambleReply&> &&
+             std::invocable<const Failure&, const PreambleFailure&, PreambleReply&>
+  WireframeApp& with_preamble(D decoder, Success on_success, Failure on_failure) {
+    preamble_ = std::make_shared<detail::TypedPreambleRunner<D, Success, Failure>>(
+        std::move(decoder), std::move(on_success), std::move(on_failure));
+    return *this;
+  }
+  // The same, a refused preamble answered with nothing.
+  template <PreambleDecoder D, class Success>
+  WireframeApp& with_preamble(D decoder, Success on_success) {
+    return with_preamble(std::move(decoder), std::move(on_success),
+                         [](const PreambleFailure&, PreambleReply&) {});
+  }
+
   WireframeApp& unknown_id_policy(UnknownIdPolicy policy) {
     unknown_policy_ = policy;
     return *this;
@@ -309,7 +332,7 @@ class WireframeApp {
     return *this;
   }
   // Timeouts; zero switches one off. Defaults: read 30 s, write 30 s, idle off, handshake off,
-  // linger 2 s.
+  // preamble as the TLS handshake, linger 2 s.
   WireframeApp& read_timeout(std::chrono::milliseconds t) {
     settings_.read_timeout = t;
     return *this;
@@ -324,6 +347,11 @@ class WireframeApp {
   }
   WireframeApp& handshake_timeout(std::chrono::milliseconds t) {
     settings_.handshake_timeout = t;
+    return *this;
+  }
+  // Zero (the default): the TLS handshake's limit, handshake_timeout else read_timeout.
+  WireframeApp& preamble_timeout(std::chrono::milliseconds t) {
+    settings_.preamble_timeout = t;
     return *this;
   }
   WireframeApp& linger_timeout(std::chrono::milliseconds t) {
@@ -368,7 +396,7 @@ class WireframeApp {
         state_(o.state_), setup_(o.setup_), teardown_(o.teardown_),
         unknown_policy_(o.unknown_policy_), error_policy_(o.error_policy_),
         error_frame_(o.error_frame_), settings_(o.settings_), registry_(o.registry_),
-        dead_letters_(o.dead_letters_), fragment_policy_(o.fragment_policy_),
+        dead_letters_(o.dead_letters_), preamble_(o.preamble_), fragment_policy_(o.fragment_policy_),
         fragment_frame_size_(o.fragment_frame_size_), fragment_error_(o.fragment_error_),
         stages_(std::tuple_cat(o.stages_, std::make_tuple(std::move(added)))) {
     o.used_.used = true;
@@ -423,6 +451,7 @@ class WireframeApp {
   ConnectionSettings settings_;
   std::shared_ptr<SessionRegistry<P>> registry_;
   std::shared_ptr<DeadLetterQueue<P>> dead_letters_;
+  std::shared_ptr<const detail::PreambleRunner> preamble_;  // null: no preamble
   FragmentErrorPolicy fragment_policy_ = FragmentErrorPolicy::by_kind;
   std::size_t fragment_frame_size_ = 0;
   std::string fragment_error_;
@@ -459,6 +488,7 @@ struct BuiltApp {
   std::shared_ptr<DeadLetterQueue<P>> dead_letters;  // may be null
   FragmentErrorPolicy fragment_policy;
   std::tuple<Stages...> stages;  // the processor stack's prototypes
+  std::shared_ptr<const detail::PreambleRunner> preamble;  // null: no preamble
 
   [[nodiscard]] const Route* find(std::uint32_t id) const noexcept {
     auto it = std::lower_bound(routes.begin(), routes.end(), id,
@@ -492,7 +522,7 @@ std::shared_ptr<const BuiltApp<C, P, E, Stages...>> WireframeApp<C, P, E, Stages
 
   auto built = std::make_shared<BuiltApp<C, P, E, Stages...>>(BuiltApp<C, P, E, Stages...>{
       codec_, {}, state_, setup_, teardown_, unknown_policy_, error_policy_, error_frame_, s,
-      registry_, dead_letters_, fragment_policy_, stages_});
+      registry_, dead_letters_, fragment_policy_, stages_, preamble_});
   for (const auto& [id, route] : routes_) {
     if (middleware_.empty()) {
       built->routes.emplace_back(id, route);
@@ -525,7 +555,7 @@ void WireframeApp<C, P, E, Stages...>::check_budgets() const {
                             "0 <= low watermark <= high watermark (> 0) <= max_outbound_bytes");
   }
   if (s.read_timeout < negative || s.write_timeout < negative || s.idle_timeout < negative ||
-      s.handshake_timeout < negative || s.linger_timeout < negative) {
+      s.handshake_timeout < negative || s.preamble_timeout < negative || s.linger_timeout < negative) {
     throw std::system_error(make_error_code(errc::invalid_configuration),
                             "timeouts must not be negative (zero switches one off)");
   }

@@ -19,10 +19,14 @@
 // (processor/inbound_path.hpp). Fragmentation is set at run time (with_fragmentation): a client is not
 // on a hot path, so its fragment layer is reached through a small virtual interface.
 
+#include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <memory>
+#include <span>
 #include <string>
 #include <system_error>
 #include <tuple>
@@ -120,6 +124,37 @@ class WireframeClient {
       if (auto ec = encode(f)) co_return ec;
     }
     co_return co_await flush();
+  }
+
+  // Bytes as they are, outside the framing: a preamble before the first frame (the server's
+  // WireframeApp::with_preamble), or whatever a protocol sends before its codec starts.
+  asio::awaitable<std::error_code> send_bytes(std::span<const std::byte> bytes) {
+    const asio::const_buffer buffer(bytes.data(), bytes.size());
+    asio::error_code ec;
+    if (stream_) {
+      ec = co_await stream_->write(std::span<const asio::const_buffer>(&buffer, 1));
+    } else {
+      std::tie(ec, std::ignore) = co_await asio::async_write(socket_, buffer, detail::use_nothrow);
+    }
+    co_return ec;
+  }
+
+  // Exactly `into.size()` bytes, outside the framing (a preamble's reply). Bytes that arrived
+  // after them stay buffered for receive().
+  asio::awaitable<std::error_code> receive_bytes(std::span<std::byte> into) {
+    std::size_t got = 0;
+    while (got < into.size()) {
+      if (rbuf_.empty()) {
+        if (auto ec = co_await read_more()) co_return ec;
+        continue;
+      }
+      const auto readable = rbuf_.readable();
+      const std::size_t n = std::min(readable.size(), into.size() - got);
+      std::memcpy(into.data() + got, readable.data(), n);
+      rbuf_.consume(n);
+      got += n;
+    }
+    co_return std::error_code{};
   }
 
   // Sends `request` with a fresh correlation id (unless it has one) and returns the first frame

@@ -27,6 +27,9 @@ enum class errc {
   output_limit_exceeded, // a response would take the queued outbound bytes past max_outbound_bytes
   too_many_connections,  // the server was at max_connections
   corrupt_frame,         // a frame failed a frame processor's integrity check (e.g. a checksum)
+  preamble_invalid,      // the preamble's decoder refused the bytes (WireframeApp::with_preamble)
+  preamble_too_large,    // no preamble within the decoder's max_size() bytes
+  preamble_timed_out,    // the preamble was not complete within preamble_timeout
 };
 
 const std::error_category& wireframe_category() noexcept;

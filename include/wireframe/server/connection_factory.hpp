@@ -8,6 +8,7 @@
 #include "wireframe/actor/connection_actor.hpp"
 #include "wireframe/app/connection_context.hpp"
 #include "wireframe/detail/asio.hpp"
+#include "wireframe/server/connection_opening.hpp"
 #include "wireframe/server/connection_tracker.hpp"
 
 namespace wireframe::detail {
@@ -27,6 +28,8 @@ class AppConnectionFactory final : public ConnectionFactory {
   explicit AppConnectionFactory(std::shared_ptr<const App> app) : app_(std::move(app)) {}
 
   void start(GenericSocket socket, ConnectionTracker& tracker, ConnectionId id) override {
+    // The preamble comes first, when the app has one (server/connection_opening.hpp).
+    if (app_->preamble) return PlainOpening<App>::start(std::move(socket), app_, tracker, id);
     // The actor keeps itself alive from here on, through the handlers of its pending operations.
     ConnectionActor<App>::launch(std::move(socket), app_, id, tracker);
   }

@@ -73,13 +73,14 @@ bool prepare_client(TlsSocket& socket, const std::string& host, const TlsClientO
 
 }  // namespace detail
 
-// Connects `client` to host:port over TCP, runs the TLS handshake, and from then on the client
-// speaks through TLS. Returns the first error (resolving, connecting, the handshake). Await it
-// at once: it refers to its arguments, as WireframeClient::connect does.
+// Runs the TLS handshake on `client`'s connected socket; from then on the client speaks through
+// TLS. `host` is the name the server's certificate must carry (and the SNI) unless
+// options.server_name says otherwise. Connecting and upgrading in place are both this: after a
+// plaintext exchange that asked the server for TLS (PostgreSQL's SSLRequest, answered 'S'), call
+// it on the same client.
 template <class Client>
-asio::awaitable<std::error_code> connect_tls(Client& client, const std::string& host, std::uint16_t port,
-                                            asio::ssl::context& context, const TlsClientOptions& options) {
-  if (auto ec = co_await client.connect(host, port)) co_return ec;
+asio::awaitable<std::error_code> start_tls(Client& client, const std::string& host, asio::ssl::context& context,
+                                          const TlsClientOptions& options) {
   auto stream = std::make_unique<detail::TlsClientStream>(std::move(client.socket()), context);
   TlsSocket& socket = stream->socket();
   asio::error_code ec;
@@ -93,6 +94,17 @@ asio::awaitable<std::error_code> connect_tls(Client& client, const std::string& 
   if (done) co_return done;
   client.use_stream(std::move(stream));
   co_return std::error_code{};
+}
+
+// Connects `client` to host:port over TCP, then start_tls. Returns the first error (resolving,
+// connecting, the handshake). Await it at once: it refers to its arguments, as
+// WireframeClient::connect does.
+template <class Client>
+asio::awaitable<std::error_code> connect_tls(Client& client, const std::string& host, std::uint16_t port,
+                                            asio::ssl::context& context, const TlsClientOptions& options) {
+  if (auto ec = co_await client.connect(host, port)) co_return ec;
+  const std::error_code ec = co_await start_tls(client, host, context, options);
+  co_return ec;
 }
 
 // With the default options. (An overload, not a default argument: g++ 12 relocates a default

@@ -7,8 +7,9 @@
 //  - read_some decrypts what the socket has, without blocking; would_block when it needs
 //    more. It reads until it has filled the caller's buffer or the socket is empty, so that
 //    when it returns short, nothing decrypted is left inside the TLS layer and a wait for the
-//    socket's readability is the right wait. After a full read async_wait(wait_read)
-//    completes at once: there may be more.
+//    socket's readability is the right wait. After a full read, and before the first read
+//    (the handshake may have read past its end), async_wait(wait_read) completes at once:
+//    there may be more.
 //  - write_some encrypts record by record, the ciphertext going through TlsWire (tls_wire.hpp),
 //    which keeps what the kernel does not take. While that backlog is not empty it encrypts
 //    nothing more. If the caller's last bytes are encrypted but not all sent, write_some reports
@@ -238,7 +239,10 @@ class TlsSocket {
 
   stream_type stream_;
   std::shared_ptr<const TlsSession> session_;
-  bool maybe_buffered_ = false;     // the last read filled its buffer: the TLS layer may hold more
+  // The last read filled its buffer: the TLS layer may hold more. True at first: the handshake
+  // may have read the peer's first records with its own (TLS 1.3 lets a client send right
+  // after its Finished), and no readiness wait would see them.
+  bool maybe_buffered_ = true;
   bool owed_ = false;               // write_some reported one byte fewer than it took
   bool close_notify_sent_ = false;
   bool half_close_pending_ = false;  // shutdown_send waits for the backlog

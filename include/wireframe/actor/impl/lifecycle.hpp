@@ -19,12 +19,26 @@ struct ConnectionActor<App, Socket>::Block {
 
 template <class App, StreamSocket Socket>
 void ConnectionActor<App, Socket>::launch(Socket socket, std::shared_ptr<const App> app, ConnectionId id,
-                                  ConnectionTracker& tracker) {
+                                  ConnectionTracker& tracker, detail::ConnectionPrelude prelude) {
   auto block = std::make_shared<Block>();
   void* place = block->actor;
   auto* actor = ::new (place) ConnectionActor(std::move(socket), std::move(app), id, tracker, std::move(block));
   const Keep self(*actor);  // for start(): whatever it leaves pending holds the actor from here on
-  actor->start();
+  actor->ctx_.set_preamble(std::move(prelude.preamble));
+  actor->start(prelude.leftover);
+}
+
+// The bytes the opening read after the preamble: the first the reader decodes.
+template <class App, StreamSocket Socket>
+bool ConnectionActor<App, Socket>::take_leftover(const std::vector<std::byte>& bytes) {
+  if (bytes.empty()) return true;
+  if (rbuf_.append(bytes)) {
+    read_at_ = clock::now();  // a partial frame's read timeout counts from here
+    return true;
+  }
+  // Only a preamble decoder whose max_size() exceeds a frame and a read chunk gets here.
+  fail(make_error_code(errc::frame_too_large), "the bytes after the preamble exceed the read buffer");
+  return false;
 }
 
 template <class App, StreamSocket Socket>
@@ -67,10 +81,10 @@ ConnectionActor<App, Socket>::ConnectionActor(Socket socket, std::shared_ptr<con
 }
 
 template <class App, StreamSocket Socket>
-void ConnectionActor<App, Socket>::start() {
+void ConnectionActor<App, Socket>::start(const std::vector<std::byte>& leftover) {
   tracker_.add(*this);  // may call shutdown() at once: the server is stopping
   if (app_->registry) app_->registry->add(ctx_.id(), shared_pushes());
-  if (make_non_blocking() && run_setup_hook()) {
+  if (make_non_blocking() && take_leftover(leftover) && run_setup_hook()) {
     if constexpr (Stack::has_protocol) stack_.protocol().on_connection_setup(ctx_.push_handle<P>());
     reader_active_ = true;
     guarded(Part::reader, [this] { read_loop(); });
