@@ -8,9 +8,10 @@
 # socat: a client that is not ours for the Unix domain socket example test.
 # libssl-dev: OpenSSL 3 for wireframe::tls; openssl: the TLS tests make their certificates with
 # it, and its s_client is a TLS client that is not ours.
+# clang-14, libfuzzer-14-dev: the fuzz targets (fuzz/, the fuzz preset).
 WIREFRAME_PACKAGES=(cmake ninja-build g++ ccache libasio-dev libfmt-dev libspdlog-dev catch2
                     librapidcheck-dev libbenchmark-dev redis-tools libboost-dev socat
-                    libssl-dev openssl)
+                    libssl-dev openssl clang-14 libfuzzer-14-dev)
 
 log() { printf '\n==> %s\n' "$*" >&2; }
 

@@ -122,6 +122,9 @@ ScanResult scan_multibulk(const char* in, std::size_t n, const Limits& limits, S
     case NumStatus::syntax: return fail(Errc::invalid_multibulk_length);
     case NumStatus::too_large: return fail(Errc::too_many_elements);
   }
+  // The count line alone may pass a small max_request_length (found by fuzz/resp_codec.cpp:
+  // "*0\r\n" was accepted under a limit of 1).
+  if (pos > limits.max_request_length) return fail(Errc::request_too_large);
   if (count <= 0) {  // "*0" / "*-1": an empty request
     sink.begin(0);
     return {ScanStatus::complete, pos, {}};

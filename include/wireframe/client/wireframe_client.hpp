@@ -61,9 +61,12 @@ class WireframeClient {
   // The frame processors default-constructed, or as given.
   explicit WireframeClient(asio::any_io_executor ex, C codec = {})
       : WireframeClient(std::move(ex), std::move(codec), std::tuple<T...>{}) {}
-  WireframeClient(asio::any_io_executor ex, C codec, T... processors)
-    requires(sizeof...(T) > 0)
-      : WireframeClient(std::move(ex), std::move(codec), std::tuple<T...>(std::move(processors)...)) {}
+  // (A template of its own: with no processors, clang 14 mangles a constrained non-template
+  // overload like the constructor above and refuses the library's explicit instantiation.)
+  template <class First, class... Rest>
+    requires(sizeof...(T) == 1 + sizeof...(Rest))
+  WireframeClient(asio::any_io_executor ex, C codec, First first, Rest... rest)
+      : WireframeClient(std::move(ex), std::move(codec), std::tuple<T...>(std::move(first), std::move(rest)...)) {}
 
   // The fragment layer and the codec it writes through point into the client: it stays put.
   WireframeClient(const WireframeClient&) = delete;
