@@ -207,7 +207,9 @@ void run_one(const std::shared_ptr<const App>& app, std::span<const std::byte> i
   asio::co_spawn(io, peer(client_side, input, piece, received), asio::detached);
   io.run_for(5s);  // a connection that has not ended by then is a hang: checked below
   check(g_ended && tracker.size() == 0, "the connection did not end");
-  if (!documented(g_reason)) std::fprintf(stderr, "reason: %s (%s)\n", g_reason.message().c_str(), g_reason.category().name());
+  if (!documented(g_reason)) {
+    std::fprintf(stderr, "reason: %s (%s)\n", g_reason.message().c_str(), g_reason.category().name());
+  }
   check(documented(g_reason), "the connection ended for an undocumented reason");
   if (check_envelopes) check_replies(received, requests_in(input), !g_reason);
   else check_frames(received);
