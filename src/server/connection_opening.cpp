@@ -6,9 +6,6 @@
 
 namespace wireframe::detail {
 
-std::string describe_exception(const std::exception_ptr& e);
-bool is_disconnect(const std::error_code& ec) noexcept;
-
 ConnectionOpening::ConnectionOpening(GenericSocket& socket, ConnectionTracker& tracker,
                                      ConnectionId id, const ConnectionSettings& settings,
                                      const PreambleRunner* preamble)

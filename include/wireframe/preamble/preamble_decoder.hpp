@@ -31,10 +31,13 @@
 
 namespace wireframe {
 
+// What one decode() found (PreambleResult<T>::Kind).
+enum class PreambleStatus { need_more, done, invalid };
+
 template <class T>
 class PreambleResult {
  public:
-  enum class Kind { need_more, done, invalid };
+  using Kind = PreambleStatus;
 
   [[nodiscard]] static PreambleResult need_more() { return PreambleResult(Kind::need_more); }
   // `consumed` > 0: the preamble's bytes, at most the bytes given to decode().

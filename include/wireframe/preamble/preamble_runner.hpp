@@ -18,7 +18,7 @@ namespace wireframe::detail {
 
 // One decode() of the preamble, its value as a std::any.
 struct PreambleStep {
-  using Kind = PreambleResult<int>::Kind;
+  using Kind = PreambleStatus;
   Kind kind = Kind::need_more;
   std::any value;
   std::size_t consumed = 0;
@@ -49,7 +49,7 @@ class TypedPreambleRunner final : public PreambleRunner {
   PreambleStep decode(std::span<const std::byte> bytes) const override {
     PreambleResult<T> r = decoder_.decode(bytes);
     PreambleStep step;
-    step.kind = static_cast<PreambleStep::Kind>(r.kind());
+    step.kind = r.kind();
     step.consumed = r.consumed();
     step.reason = r.reason();
     if (r.kind() == PreambleResult<T>::Kind::done) step.value = std::move(r.value());

@@ -103,18 +103,17 @@ class TlsOpening final : public ConnectionOpening {
   }
 
   void cancel_socket() noexcept override {
-    asio::error_code ignored;
-    if (tls_)
-      tls_->cancel(ignored);
-    else
-      plain_.cancel(ignored);
+    on_socket([](auto& s, asio::error_code& ec) { s.cancel(ec); });
   }
   void close_socket() noexcept override {
+    on_socket([](auto& s, asio::error_code& ec) { s.close(ec); });
+  }
+  // `f` on the socket in use: the TLS one from the handshake on, the plain one before.
+  template <class F>
+  void on_socket(F f) noexcept {
     asio::error_code ignored;
-    if (tls_)
-      tls_->close(ignored);
-    else
-      plain_.close(ignored);
+    if (tls_) return f(*tls_, ignored);
+    f(plain_, ignored);
   }
 
   GenericSocket plain_;           // until the handshake
