@@ -1,9 +1,11 @@
-// A whole connection fed arbitrary inbound bytes: the real ConnectionActor on one end of a Unix
-// socket pair, a peer on the other that writes the input (in pieces of a size the input picks),
+// A whole connection fed arbitrary inbound bytes: the real ConnectionActor on one end of an
+// in-memory stream (MemorySocket: no file descriptors, no kernel, so thousands of connections a
+// second), a peer on the other that writes the input (in pieces of a size the input picks),
 // half-closes, and reads everything the server sends until it closes.
 //
-// Input: byte 0 picks the app (bit 0: with LenFlag32K fragmentation) and the peer's write size
-// (bits 1-3); the rest is written to the server as it is. Routes, by message id:
+// Input: byte 0 picks the app (bit 0: with LenFlag32K fragmentation), the peer's write size
+// (bits 1-3) and the stream's capacity each way (bits 4-5: from 1 byte, so every read and
+// write of the actor can come up short, to 64 KiB); the rest is written to the server as it is. Routes, by message id:
 //   1 echo (plain)   2 a Vec of payload[0] % 4 copies (coroutine)   3 a Stream of payload[0] % 4
 //   frames, suspending between them   4 Empty   5 throws   6 echo after a suspension
 // Unknown ids and failures are answered with the error frame (policies error_frame).
@@ -26,8 +28,6 @@
 #include <memory>
 #include <span>
 #include <vector>
-
-#include <sys/socket.h>
 
 #include <wireframe/wireframe.hpp>
 
@@ -165,7 +165,7 @@ void check_frames(std::span<const std::byte> out) {
   }
 }
 
-asio::awaitable<void> peer(GenericSocket& s, std::span<const std::byte> input, std::size_t piece,
+asio::awaitable<void> peer(MemorySocket& s, std::span<const std::byte> input, std::size_t piece,
                            std::vector<std::byte>& received) {
   // Reads everything while writing, so that the server never stalls on a full socket.
   auto reader = [&]() -> asio::awaitable<void> {
@@ -192,17 +192,13 @@ asio::awaitable<void> peer(GenericSocket& s, std::span<const std::byte> input, s
 
 template <class App>
 void run_one(const std::shared_ptr<const App>& app, std::span<const std::byte> input, std::size_t piece,
-             bool check_envelopes) {
-  int fds[2];
-  check(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0, "socketpair");
+             std::size_t capacity, bool check_envelopes) {
   asio::io_context io;
-  const asio::generic::stream_protocol unix_stream(AF_UNIX, SOCK_STREAM);
-  GenericSocket server_side(io, unix_stream, fds[0]);
-  GenericSocket client_side(io, unix_stream, fds[1]);
+  auto [server_side, client_side] = MemorySocket::pair(io.get_executor(), capacity);
   ConnectionTracker tracker;
   g_ended = false;
   g_reason = {};
-  ConnectionActor<App>::launch(std::move(server_side), app, 1, tracker);
+  ConnectionActor<App, MemorySocket>::launch(std::move(server_side), app, 1, tracker);
   std::vector<std::byte> received;
   asio::co_spawn(io, peer(client_side, input, piece, received), asio::detached);
   io.run_for(5s);  // a connection that has not ended by then is a hang: checked below
@@ -229,7 +225,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::span<const std::byte> input(reinterpret_cast<const std::byte*>(data + 1), size - 1);
   static constexpr std::size_t pieces[] = {1 << 20, 1, 2, 3, 7, 16, 100, 1000};
   const std::size_t piece = pieces[(config >> 1) & 7];
-  if (config & 1) run_one(fragmented_app(), input, piece, false);
-  else run_one(plain_app(), input, piece, true);
+  static constexpr std::size_t capacities[] = {64 * 1024, 1, 7, 300};
+  const std::size_t capacity = capacities[(config >> 4) & 3];
+  if (config & 1) run_one(fragmented_app(), input, piece, capacity, false);
+  else run_one(plain_app(), input, piece, capacity, true);
   return 0;
 }

@@ -35,6 +35,7 @@
 #include "wireframe/preamble/preamble_decoder.hpp"
 #include "wireframe/preamble/preamble_hooks.hpp"
 
+#include "wireframe/transport/memory_socket.hpp"
 #include "wireframe/transport/stream_socket.hpp"
 #include "wireframe/transport/tls_session.hpp"
 

@@ -227,7 +227,9 @@ class ConnectionActor final : public TrackedConnection,
   void run_writer();
   bool finish_writing();
   void flush_transport();
-  void after_write();
+  void after_write(bool complete);
+  void settle_batch_pushes(bool complete);
+  void unsent_push(P&& frame);
   std::size_t write_at_once(std::error_code& error);
   void write_rest(std::size_t done);
   void continue_write();
@@ -240,14 +242,15 @@ class ConnectionActor final : public TrackedConnection,
   bool counted(Lane lane);
   bool push_work() const;
   bool write_from(Lane lane);
-  bool encode_borrowed(P& frame);
+  bool encode_borrowed(P& frame, Lane lane);
+  void keep_until_written(Lane lane, P&& frame);
   std::optional<P> take_from(Lane lane);
   void report_unsent(Lane lane, const std::error_code& ec);
   bool pushes_drained() const { return !push_work() && !frag().active(Lane::response); }
   std::optional<P> next_response_frame();
-  void encode(const P& frame);
-  void frag_written();
-  void release_borrowed();
+  bool encode(const P& frame);
+  void frag_written(bool complete);
+  void release_borrowed(bool complete = true);
 
   // --- watchdog (impl/watchdog.hpp) -------------------------------------------------------------
   void watchdog();
@@ -297,6 +300,16 @@ class ConnectionActor final : public TrackedConnection,
   std::size_t write_first_ = 0;                // its first buffer not yet written
   static constexpr int max_inline_writes = 16;  // batches written without yielding, at most
   std::optional<P> borrowed_;  // the packet whose payload the batch borrows (encode_borrowed)
+  bool borrowed_is_push_ = false;
+  // Pushed frames whose last byte is in the batch being written, with the offset just past it:
+  // kept (not recycled) until the batch is out, so that a batch the connection cannot finish
+  // (a hard close, a failed write) hands them to the dead letter queue instead of losing them.
+  // An idle writer keeps room for a few (a burst's worth is freed), so that pushing at a low
+  // rate allocates nothing, and a burst pins nothing afterwards.
+  std::vector<std::pair<P, std::size_t>> batch_pushes_;
+  static constexpr std::size_t kept_batch_pushes = 16;
+  std::size_t batch_written_ = 0;  // bytes of the batch written so far
+  std::size_t unsent_pushes_ = 0;  // pushed frames of the last unfinished batch, for its log line
   static constexpr std::size_t borrow_threshold = 64 * 1024;
   std::size_t inbound_bytes_ = 0;           // requests decoded and not yet done with
   std::size_t queued_response_bytes_ = 0;   // response frames in out_

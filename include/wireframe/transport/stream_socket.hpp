@@ -24,8 +24,14 @@
 
 namespace wireframe {
 
-// How a connection reached the server (ConnectionContext::transport()).
-enum class Transport { tcp, unix_domain };
+// How a connection reached the server (ConnectionContext::transport()). `memory`: a
+// MemorySocket (transport/memory_socket.hpp), in tests.
+enum class Transport { tcp, unix_domain, memory };
+
+// Both ends' address of a MemorySocket: it has none.
+struct MemoryEndpoint {
+  friend bool operator==(const MemoryEndpoint&, const MemoryEndpoint&) = default;
+};
 
 // The socket of a TCP or Unix domain connection.
 using GenericSocket = asio::generic::stream_protocol::socket;
@@ -77,10 +83,15 @@ inline std::string describe(const asio::ip::tcp::endpoint& ep) {
   if (address.is_v6()) return fmt::format("[{}]:{}", address.to_string(), ep.port());
   return fmt::format("{}:{}", address.to_string(), ep.port());
 }
-// The peer for people (logs): "127.0.0.1:4242", "[::1]:4242", or "unix" (a Unix domain
-// socket's client is normally unnamed).
+// The peer for people (logs): "127.0.0.1:4242", "[::1]:4242", "unix" (a Unix domain
+// socket's client is normally unnamed) or "memory".
 inline std::string peer_name(Transport transport, const asio::ip::tcp::endpoint& peer) {
-  return transport == Transport::tcp ? describe(peer) : std::string("unix");
+  switch (transport) {
+    case Transport::tcp: return describe(peer);
+    case Transport::unix_domain: return "unix";
+    case Transport::memory: break;
+  }
+  return "memory";
 }
 inline std::string peer_name(const asio::generic::stream_protocol::endpoint& peer) {
   if (peer.protocol().family() == AF_UNIX) return "unix";
@@ -94,6 +105,9 @@ inline ConnectionAddresses addresses_of(const asio::generic::stream_protocol::en
 }
 inline ConnectionAddresses addresses_of(const asio::ip::tcp::endpoint& peer, const asio::ip::tcp::endpoint& local) {
   return {Transport::tcp, peer, local};
+}
+inline ConnectionAddresses addresses_of(const MemoryEndpoint&, const MemoryEndpoint&) {
+  return {Transport::memory, {}, {}};
 }
 
 }  // namespace detail

@@ -125,7 +125,7 @@ void ConnectionActor<App, Socket>::flush_inline() {
   std::error_code ec;
   const std::size_t done = write_at_once(ec);
   if (ec) {
-    after_write();
+    after_write(false);
     fail(ec, "write");
     return;
   }
@@ -133,7 +133,7 @@ void ConnectionActor<App, Socket>::flush_inline() {
     batch_sent_ = done;
     return;  // writer_pending_ stays set: the writer is woken for the rest
   }
-  after_write();
+  after_write(true);
   // A batch at its size limit, or a large message part-way through its fragments, leaves work
   // behind: the writer is woken for it.
   writer_pending_ = !out_.empty() || push_work() || frag().active(Lane::response);

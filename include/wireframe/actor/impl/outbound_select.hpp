@@ -74,7 +74,7 @@ bool ConnectionActor<App, Socket>::write_from(Lane lane) {
     if (frag().active(lane)) {
       std::optional<P> finished = frag().write_next(lane, wbuf_, ec);
       if (ec) report_unsent(lane, ec);
-      if (finished) recycle(std::move(*finished));
+      if (finished) keep_until_written(ec ? Lane::response : lane, std::move(*finished));
       return true;
     }
     if (!frag().ready(lane)) return false;  // its buffer is still in the batch
@@ -85,14 +85,22 @@ bool ConnectionActor<App, Socket>::write_from(Lane lane) {
   if constexpr (fragments) {
     std::optional<P> done = frag().write(lane, std::move(*frame), wbuf_, ec);
     if (ec) report_unsent(lane, ec);
-    if (done) recycle(std::move(*done));
+    if (done) keep_until_written(ec ? Lane::response : lane, std::move(*done));  // not sent: recycled
     return true;
   }
-  if (!encode_borrowed(*frame)) {
-    encode(*frame);
-    recycle(std::move(*frame));
+  if (!encode_borrowed(*frame, lane)) {
+    if (encode(*frame)) keep_until_written(lane, std::move(*frame));
+    else recycle(std::move(*frame));
   }
   return true;
+}
+
+// A frame whose last byte is now in the batch: a response is done with (recycled), a push is
+// kept until the batch is written (settle_batch_pushes).
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::keep_until_written(Lane lane, P&& frame) {
+  if (lane == Lane::response) return recycle(std::move(frame));
+  batch_pushes_.emplace_back(std::move(frame), wbuf_.size());
 }
 
 // A large payload goes out from the packet itself: codec prefix and packet header into the
@@ -100,10 +108,11 @@ bool ConnectionActor<App, Socket>::write_from(Lane lane) {
 // a large reply is never copied, nor held twice. One such packet per batch (a batch is full
 // after it anyway). False when the packet or codec cannot, or the payload is small.
 template <class App, StreamSocket Socket>
-bool ConnectionActor<App, Socket>::encode_borrowed(P& frame) {
+bool ConnectionActor<App, Socket>::encode_borrowed(P& frame, Lane lane) {
   if constexpr (SplitEncodablePacket<P> && PrefixFrameCodec<typename Stack::codec_type>) {
     if (borrowed_ || frame.payload().size() < borrow_threshold) return false;
     borrowed_.emplace(std::move(frame));  // a moved vector keeps its buffer: the span holds
+    borrowed_is_push_ = lane != Lane::response;
     const auto payload = borrowed_->payload();
     const std::size_t header = borrowed_->encoded_header_size();
     ByteBuffer& out = wbuf_.bytes();
@@ -124,6 +133,7 @@ bool ConnectionActor<App, Socket>::encode_borrowed(P& frame) {
     return true;
   } else {
     (void)frame;
+    (void)lane;
     return false;
   }
 }
@@ -173,31 +183,40 @@ auto ConnectionActor<App, Socket>::next_response_frame() -> std::optional<P> {
 }
 
 template <class App, StreamSocket Socket>
-void ConnectionActor<App, Socket>::encode(const P& frame) {
+bool ConnectionActor<App, Socket>::encode(const P& frame) {
   const std::size_t n = frame.encoded_size();
   auto ec = stack_.codec().encode(n, wbuf_.bytes(), [&frame](std::span<std::byte> dst) { frame.encode_to(dst); });
   if (ec) {
     detail::log(LogLevel::error, "connection {}: dropped an outbound frame (message id {}, {} bytes): {}",
                 ctx_.id(), frame.id(), n, ec.message());
   }
+  return !ec;
 }
 
-// The batch is out: the fragment lanes' slices are free, and the messages whose last
-// fragments it carried come back for recycling.
+// The batch is out (or abandoned: `complete` false): the fragment lanes' slices are free, and
+// the messages whose last fragments it carried come back, for recycling or, pushes of an
+// abandoned batch, for the dead letter queue.
 template <class App, StreamSocket Socket>
-void ConnectionActor<App, Socket>::frag_written() {
+void ConnectionActor<App, Socket>::frag_written(bool complete) {
   if constexpr (fragments) {
     frag().written();
     for (Lane lane : {Lane::high, Lane::low, Lane::response}) {
-      if (auto done = frag().reclaim(lane)) recycle(std::move(*done));
+      auto done = frag().reclaim(lane);
+      if (!done) continue;
+      if (!complete && lane != Lane::response) unsent_push(std::move(*done));
+      else recycle(std::move(*done));
     }
+  } else {
+    (void)complete;
   }
 }
 
+// A borrowed payload is the batch's last: an abandoned batch never wrote all of it.
 template <class App, StreamSocket Socket>
-void ConnectionActor<App, Socket>::release_borrowed() {
+void ConnectionActor<App, Socket>::release_borrowed(bool complete) {
   if (!borrowed_) return;
-  recycle(std::move(*borrowed_));
+  if (!complete && borrowed_is_push_) unsent_push(std::move(*borrowed_));
+  else recycle(std::move(*borrowed_));
   borrowed_.reset();
 }
 

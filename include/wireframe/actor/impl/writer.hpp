@@ -45,10 +45,17 @@ void ConnectionActor<App, Socket>::ring() noexcept {
 template <class App, StreamSocket Socket>
 void ConnectionActor<App, Socket>::run_writer() {
   for (int round = 0; round < max_inline_writes; ++round) {
-    if (closing_) break;  // 1. shutdown signal (hard)
+    if (closing_) {  // 1. shutdown signal (hard)
+      if (!wbuf_.empty()) {  // flush_inline's batch, part-written: abandoned
+        batch_written_ = std::exchange(batch_sent_, 0);
+        after_write(false);
+      }
+      break;
+    }
     gather();
     if (wbuf_.empty()) {
       wbuf_.bytes().release();  // an idle writer holds no write buffer (it is pooled)
+      if (batch_pushes_.capacity() > kept_batch_pushes) decltype(batch_pushes_)().swap(batch_pushes_);
       // Everything sent: the orderly end (unless the transport still has bytes to write).
       if (commands_done_ && out_.empty() && pushes_drained() && !finish_writing()) return;
       break;
@@ -58,8 +65,9 @@ void ConnectionActor<App, Socket>::run_writer() {
     // The reader may have written the start of this batch already (flush_inline).
     std::size_t done = std::exchange(batch_sent_, 0);
     if (done == 0) done = write_at_once(ec);
-    if (!ec && done < wbuf_.size()) return write_rest(done);  // stays busy
-    after_write();
+    if (!ec && done < wbuf_.size()) return write_rest(done);  // stays busy (on_written counts `done`)
+    batch_written_ = done;
+    after_write(!ec);
     if (ec) {
       if (!closing_) fail(ec, "write");
       break;
@@ -110,13 +118,12 @@ void ConnectionActor<App, Socket>::flush_transport() {
   });
 }
 
-// A batch went out (or failed): the buffer is free, the budget shrinks, and whoever waited for
-// room is woken.
+// A batch went out (or failed, or was abandoned: `complete` false): the buffer is free, the
+// budget shrinks, and whoever waited for room is woken.
 template <class App, StreamSocket Socket>
-void ConnectionActor<App, Socket>::after_write() {
+void ConnectionActor<App, Socket>::after_write(bool complete) {
+  settle_batch_pushes(complete);
   wbuf_.clear();
-  release_borrowed();
-  if constexpr (fragments) frag_written();
   publish_outbound_bytes();
   const bool lane_was_big = lane_was_big_;
   lane_was_big_ = large_response_in_lane();
@@ -125,6 +132,30 @@ void ConnectionActor<App, Socket>::after_write() {
     wake_reader();
     ring_dispatcher();
   }
+}
+
+// The batch's pushed frames: recycled when it went out; when it did not, the ones whose last
+// byte was not written go to the dead letter queue (the peer cannot have them: a frame cut
+// short is no frame). A push counts as sent once the batch carrying its last byte is written.
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::settle_batch_pushes(bool complete) {
+  for (auto& [frame, end] : batch_pushes_) {
+    if (!complete && end > batch_written_) unsent_push(std::move(frame));
+    else recycle(std::move(frame));
+  }
+  batch_pushes_.clear();
+  release_borrowed(complete);
+  if constexpr (fragments) frag_written(complete);
+  batch_written_ = 0;
+  if (unsent_pushes_ == 0) return;
+  detail::log(LogLevel::warn, "connection {} ({}): {} pushed frame(s) not sent: their write did not finish",
+              ctx_.id(), ctx_.peer_name(), std::exchange(unsent_pushes_, 0));
+}
+
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::unsent_push(P&& frame) {
+  ++unsent_pushes_;
+  pushes_.dead_letter(std::move(frame), make_error_code(errc::connection_closed));
 }
 
 // The batch's first write: one non-blocking write, inline, so that a batch the kernel takes at
@@ -166,6 +197,7 @@ void ConnectionActor<App, Socket>::continue_write() {
 // the writer goes on.
 template <class App, StreamSocket Socket>
 void ConnectionActor<App, Socket>::on_written(const asio::error_code& ec, std::size_t n) {
+  batch_written_ += n;
   if (!ec) {
     for (; write_first_ < write_seq_.size() && n >= write_seq_[write_first_].size(); ++write_first_) {
       n -= write_seq_[write_first_].size();
@@ -178,7 +210,7 @@ void ConnectionActor<App, Socket>::on_written(const asio::error_code& ec, std::s
   }
   writing_ = false;
   if (std::exchange(cancel_read_after_write_, false)) cancel_read();
-  after_write();
+  after_write(!ec);
   if (ec) {
     if (!closing_) fail(ec, "write");
     writer_busy_ = false;
