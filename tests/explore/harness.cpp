@@ -77,8 +77,7 @@ void Ledger::check(std::vector<std::string>& problems) const {
 
 bool documented(const std::error_code& ec) {
   return !ec || ec.category() == wireframe_category() || ec.category() == fragment_category() ||
-         ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
-         ec == asio::error::operation_aborted;
+         ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
 }
 
 asio::awaitable<void> produce(PushHandle<Envelope> handle, PushPriority priority, std::uint64_t tag_base,

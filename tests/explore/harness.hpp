@@ -93,8 +93,8 @@ struct Ending {
   std::error_code reason;
 };
 
-// A connection reason the library documents: the peer's clean end, one of wireframe's codes, a
-// disconnect, or the hard close.
+// A connection reason the library documents: the peer's clean end (none), one of wireframe's
+// codes (a hard close is errc::shutting_down), or a disconnect.
 bool documented(const std::error_code& ec);
 
 // How a producer pushes its frames: the three calls, and the policies that lose nothing silently.
