@@ -185,18 +185,15 @@ std::vector<std::string> pushes_racing_end(Fixture& f, const std::shared_ptr<con
                                            std::uint64_t seed, EndBy how, std::size_t pushes) {
   std::mt19937_64 rng(seed);
   Run r(f, app, 16 + rng() % 96);
-  bool high_done = false, low_done = false, reader_done = false, end_done = false;
-  r.spawn([&]() -> asio::awaitable<void> {
-    co_await read_all(r.client, r.peer, 1 + rng() % 40);
-    reader_done = true;
-  });
+  bool high_done = false, low_done = false, end_done = false;
+  r.spawn(read_all(r.client, r.peer, 1 + rng() % 40));
   std::vector<std::byte> wire;
   append_frame(wire, Envelope(1, 7, "request"));
   r.spawn(send_all(r.client, wire, how == EndBy::peer_half_close));
   r.spawn(produce(r.handle(), PushPriority::high, 1000, pushes, rng(), r.ledger, high_done));
   r.spawn(produce(r.handle(), PushPriority::low, 2000, pushes, rng(), r.ledger, low_done));
   r.spawn(end_after(r, how, rng() % 24, end_done));
-  r.run(schedule, {&high_done, &low_done, &reader_done, &end_done});
+  r.run(schedule, {&high_done, &low_done, &r.peer.done, &end_done});
   // A hard close may cut the frame being written; the peer's close may leave it unread.
   const Parsed p = r.received(how == EndBy::peer_half_close || how == EndBy::shutdown);
   if (how == EndBy::peer_half_close) {  // a clean end: the request was answered
@@ -213,17 +210,14 @@ std::vector<std::string> stream_racing_flood(Fixture& f, const std::shared_ptr<c
                                              std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   Run r(f, app, 16 + rng() % 96);
-  bool high_done = false, low_done = false, reader_done = false;
-  r.spawn([&]() -> asio::awaitable<void> {
-    co_await read_all(r.client, r.peer, 1 + rng() % 40);
-    reader_done = true;
-  });
+  bool high_done = false, low_done = false;
+  r.spawn(read_all(r.client, r.peer, 1 + rng() % 40));
   std::vector<std::byte> wire;
   append_frame(wire, Envelope(3, 9, std::string(1, '\x05')));  // a stream of 5 frames
   r.spawn(send_all(r.client, wire, true));
   r.spawn(produce(r.handle(), PushPriority::high, 1000, 8, rng(), r.ledger, high_done));
   r.spawn(produce(r.handle(), PushPriority::low, 2000, 8, rng(), r.ledger, low_done));
-  r.run(schedule, {&high_done, &low_done, &reader_done});
+  r.run(schedule, {&high_done, &low_done, &r.peer.done});
   const Parsed p = r.received(true);
   std::string stream;
   for (const Envelope& e : p.frames) {
@@ -239,19 +233,16 @@ std::vector<std::string> dispatcher_blocked(Fixture& f, const std::shared_ptr<co
                                             std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   Run r(f, app, 16 + rng() % 64);
-  bool reader_done = false, pusher_done = false, end_done = false;
+  bool pusher_done = false, end_done = false;
   const std::size_t stop_after = rng() % 300;
-  r.spawn([&]() -> asio::awaitable<void> {
-    co_await read_all(r.client, r.peer, 1 + rng() % 40, stop_after);
-    reader_done = true;
-  });
+  r.spawn(read_all(r.client, r.peer, 1 + rng() % 40, stop_after));
   std::vector<std::byte> wire;
   for (std::uint64_t c = 1; c <= 3; ++c) append_frame(wire, Envelope(2, c, "more"));
   r.spawn(send_all(r.client, wire, false));
   r.spawn(produce(r.handle(), PushPriority::low, 1000, 4, rng(), r.ledger, pusher_done));
   const EndBy how = rng() % 2 ? EndBy::peer_close : EndBy::shutdown_then_force;
   r.spawn(end_after(r, how, rng() % 40, end_done));
-  r.run(schedule, {&reader_done, &pusher_done, &end_done});
+  r.run(schedule, {&r.peer.done, &pusher_done, &end_done});
   r.received(false);  // the peer stopped part-way: its last frame may be cut
   return r.problems;
 }
@@ -261,13 +252,9 @@ std::vector<std::string> registry_racing_end(Fixture& f, const std::shared_ptr<c
                                              std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   Run r(f, app, 16 + rng() % 96);
-  bool reader_done = false;
   bool lookers_done[3] = {};
   bool found_after_end = false;
-  r.spawn([&]() -> asio::awaitable<void> {
-    co_await read_all(r.client, r.peer, 1 + rng() % 40);
-    reader_done = true;
-  });
+  r.spawn(read_all(r.client, r.peer, 1 + rng() % 40));
   std::vector<std::byte> wire;
   append_frame(wire, Envelope(1, 7, "request"));
   r.spawn(send_all(r.client, wire, true));
@@ -289,7 +276,7 @@ std::vector<std::string> registry_racing_end(Fixture& f, const std::shared_ptr<c
       lookers_done[k] = true;
     });
   }
-  r.run(schedule, {&reader_done, &lookers_done[0], &lookers_done[1], &lookers_done[2]});
+  r.run(schedule, {&r.peer.done, &lookers_done[0], &lookers_done[1], &lookers_done[2]});
   if (found_after_end) r.problems.push_back("the registry found the connection after its teardown");
   if (f.survivors.registry->find(1)) r.problems.push_back("the registry still finds the ended connection");
   r.received(true);
@@ -300,11 +287,8 @@ std::vector<std::string> registry_racing_end(Fixture& f, const std::shared_ptr<c
 // else to do; small enough to run under every schedule there is.
 std::vector<std::string> one_push_vs_shutdown(Fixture& f, const std::shared_ptr<const App>& app, Schedule& schedule) {
   Run r(f, app, 256);
-  bool reader_done = false, pushed = false, end_done = false;
-  r.spawn([&]() -> asio::awaitable<void> {
-    co_await read_all(r.client, r.peer, 256);
-    reader_done = true;
-  });
+  bool pushed = false, end_done = false;
+  r.spawn(read_all(r.client, r.peer, 256));
   r.spawn([&, handle = r.handle()]() mutable -> asio::awaitable<void> {
     r.ledger.record(1000, Ledger::Fate::attempted);
     auto result = handle.try_push(Envelope(high_push_id, 0, "1000"), PushPriority::high);
@@ -313,7 +297,7 @@ std::vector<std::string> one_push_vs_shutdown(Fixture& f, const std::shared_ptr<
     co_return;
   });
   r.spawn(end_after(r, EndBy::shutdown, 0, end_done));
-  r.run(schedule, {&reader_done, &pushed, &end_done});
+  r.run(schedule, {&r.peer.done, &pushed, &end_done});
   r.received(true);
   return r.problems;
 }
