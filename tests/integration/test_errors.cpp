@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "support/async_test.hpp"
+#include "support/log_capture.hpp"
 
 using namespace wireframe;
 using namespace wireframe::test;
@@ -275,6 +276,33 @@ TEST_CASE("a setup hook that throws closes that connection only", "[integration]
     CHECK(rest.empty());
     CO_CHECK(eventually_async([&] { return log.size() == 1; }));
     CHECK(log.reasons().at(0) == make_error_code(errc::handler_failed));
+    co_await still_serves(fx.endpoint());
+  });
+}
+
+// The teardown hook runs as the connection ends: a throw there is logged and contained (the
+// connection is gone already; its worker and the other connections carry on, and the tracker
+// still forgets it).
+TEST_CASE("a teardown hook that throws is logged, and the server serves on", "[integration]") {
+  LogCapture log;
+  std::atomic<int> teardowns{0};
+  auto app = WireframeApp<>()
+                 .route(1, echo)
+                 .on_connection_teardown([&teardowns](ConnectionContext&, std::error_code) {
+                   ++teardowns;
+                   throw std::runtime_error("teardown broke");
+                 })
+                 .build();
+  ServerFixture fx(app);
+  run_async([&]() -> asio::awaitable<void> {
+    {
+      WireframeClient<> client(co_await asio::this_coro::executor);
+      CO_REQUIRE_OK(client.connect(fx.endpoint()));
+      auto [ec, r] = co_await client.call(Envelope(1, 0, "once"));
+      REQUIRE_FALSE(ec);
+    }
+    CO_CHECK(eventually_async([&] { return teardowns.load() == 1 && fx.server().connection_count() == 0; }));
+    CHECK(log.has({"on_connection_teardown threw", "teardown broke"}));
     co_await still_serves(fx.endpoint());
   });
 }

@@ -1,5 +1,6 @@
 // Server-initiated pushes: priorities, fairness, back-pressure, other threads, closed connections.
 // (fmt::format, not "x" + std::to_string(i): g++ 12 at -O3 raises a false -Wrestrict on that.)
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <optional>
@@ -474,6 +475,63 @@ TEST_CASE("drop_to_dlq and ended connections fill the dead letter queue, try_pus
   }
   CHECK(closed_letters == 3);
   CHECK(dlq->lost() == 1);
+}
+
+// A frame the codec refuses (here: over its 32 KiB max_frame_length) cannot be sent. A
+// response is dropped and logged, the connection carries on; a pushed frame had been accepted,
+// so it goes to the dead letter queue with the codec's reason. Both write paths: a frame
+// encoded into the write buffer (40 000 bytes) and one whose payload the write borrows
+// (100 000 bytes, above the 64 KiB borrowing threshold).
+TEST_CASE("a frame too large for the codec: a response is dropped, a push is dead-lettered",
+          "[integration][push][dlq]") {
+  asio::io_context dlq_io;
+  auto dlq = std::make_shared<DeadLetterQueue<Envelope>>(dlq_io.get_executor(), 8);
+  LengthDelimitedCodec::Options small;
+  small.max_frame_length = 32 * 1024;
+  const auto size_in = [](const Envelope& r) { return std::stoul(std::string(r.payload_text())); };
+  auto app = WireframeApp<>()
+                 .with_codec(LengthDelimitedCodec(small))
+                 .route(1, [size_in](Envelope& r) -> Resp {
+                   return Envelope(1, r.correlation_id(), std::string(size_in(r), 'r'));
+                 })
+                 .route(2, [](Envelope& r, ConnectionContext& ctx) -> Resp {
+                   auto handle = ctx.push_handle<Envelope>();
+                   for (const auto& [tag, size] : {std::pair{'a', 40'000}, {'b', 100'000}, {'c', 10}}) {
+                     expect(handle.try_push(Envelope(7, 0, std::string(size, tag)), PushPriority::high).ok());
+                   }
+                   return Envelope(2, r.correlation_id(), "pushed");
+                 })
+                 .with_dead_letter_queue(dlq)
+                 .build();
+  ServerFixture fx(app);
+  run_async([&]() -> asio::awaitable<void> {
+    WireframeClient<> client(co_await asio::this_coro::executor, LengthDelimitedCodec(small));
+    CO_REQUIRE_OK(client.connect(fx.endpoint()));
+    std::vector<Envelope> batch{Envelope(1, 1, "40000"), Envelope(1, 2, "100000"), Envelope(1, 3, "10")};
+    CO_REQUIRE_OK(client.send_all(batch));
+    auto [ec, reply] = co_await client.receive();  // the first two were dropped
+    REQUIRE_FALSE(ec);
+    CHECK(reply.correlation_id() == 3);
+    CHECK(reply.payload().size() == 10);
+    CO_REQUIRE_OK(client.send(Envelope(2, 4, "")));
+    std::vector<std::pair<std::uint64_t, std::size_t>> got;  // correlation id, payload size
+    for (int i = 0; i < 2; ++i) {
+      auto [ec2, f] = co_await client.receive();
+      REQUIRE_FALSE(ec2);
+      got.emplace_back(f.correlation_id(), f.payload().size());
+    }
+    std::sort(got.begin(), got.end());
+    CHECK(got == std::vector<std::pair<std::uint64_t, std::size_t>>{{0, 10}, {4, 6}});  // push "c", the reply
+    std::vector<std::pair<char, std::error_code>> letters;
+    CO_CHECK(eventually_async([&] {
+      while (auto letter = dlq->try_receive()) letters.emplace_back(letter->frame.payload_text()[0], letter->reason);
+      return letters.size() >= 2;
+    }));
+    const std::vector<std::pair<char, std::error_code>> want{{'a', make_error_code(errc::frame_too_large)},
+                                                             {'b', make_error_code(errc::frame_too_large)}};
+    CHECK(letters == want);
+    CHECK(server_side_failures.exchange(0) == 0);
+  });
 }
 
 // Regression: a response turn used to reset the high streak, so with all three sources ready

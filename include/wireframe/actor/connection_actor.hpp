@@ -244,11 +244,12 @@ class ConnectionActor final : public TrackedConnection,
   bool write_from(Lane lane);
   bool encode_borrowed(P& frame, Lane lane);
   void keep_until_written(Lane lane, P&& frame);
+  void unsendable(Lane lane, P&& frame, const std::error_code& ec);
   std::optional<P> take_from(Lane lane);
   void report_unsent(Lane lane, const std::error_code& ec);
   bool pushes_drained() const { return !push_work() && !frag().active(Lane::response); }
   std::optional<P> next_response_frame();
-  bool encode(const P& frame);
+  std::error_code encode(const P& frame);
   void frag_written(bool complete);
   void release_borrowed(bool complete = true);
 

@@ -5,6 +5,8 @@
 //   - frames still queued when a connection closed hard (errc::connection_closed);
 //   - a frame a blocking push() finally could not queue: the connection ended (connection_closed);
 //   - frames refused under PushPolicy::drop_to_dlq (queue_full, rate_limited, connection_closed).
+//   - queued frames the codec refused when the writer encoded them (the codec's error, such as
+//     errc::frame_too_large).
 // try_push() and the other policies never put frames here: they hand a refused frame back, or
 // drop it on request. If the DLQ itself is full the frame is counted in lost() instead.
 //
@@ -29,7 +31,8 @@ namespace wireframe {
 template <class F>
 struct DeadLetter {
   F frame;
-  std::error_code reason;  // errc::connection_closed, or (drop_to_dlq) queue_full / rate_limited
+  std::error_code reason;  // errc::connection_closed, (drop_to_dlq) queue_full / rate_limited, or
+                           // the codec's refusal (frame_too_large)
   ConnectionId connection = 0;
 };
 

@@ -107,7 +107,7 @@ bool ConnectionActor<App, Socket>::encode_directly(P& frame) {
     if (ec) report_unsent(Lane::response, ec);
     if (done) recycle(std::move(*done));
   } else {
-    encode(frame);
+    (void)encode(frame);  // a frame the codec refuses is logged and dropped: a response
     recycle(std::move(frame));
   }
   return true;

@@ -74,7 +74,8 @@ bool ConnectionActor<App, Socket>::write_from(Lane lane) {
     if (frag().active(lane)) {
       std::optional<P> finished = frag().write_next(lane, wbuf_, ec);
       if (ec) report_unsent(lane, ec);
-      if (finished) keep_until_written(ec ? Lane::response : lane, std::move(*finished));
+      if (finished && ec) unsendable(lane, std::move(*finished), ec);
+      else if (finished) keep_until_written(lane, std::move(*finished));
       return true;
     }
     if (!frag().ready(lane)) return false;  // its buffer is still in the batch
@@ -85,14 +86,25 @@ bool ConnectionActor<App, Socket>::write_from(Lane lane) {
   if constexpr (fragments) {
     std::optional<P> done = frag().write(lane, std::move(*frame), wbuf_, ec);
     if (ec) report_unsent(lane, ec);
-    if (done) keep_until_written(ec ? Lane::response : lane, std::move(*done));  // not sent: recycled
+    if (done && ec) unsendable(lane, std::move(*done), ec);
+    else if (done) keep_until_written(lane, std::move(*done));
     return true;
   }
   if (!encode_borrowed(*frame, lane)) {
-    if (encode(*frame)) keep_until_written(lane, std::move(*frame));
-    else recycle(std::move(*frame));
+    if (const std::error_code failed = encode(*frame)) unsendable(lane, std::move(*frame), failed);
+    else keep_until_written(lane, std::move(*frame));
   }
   return true;
+}
+
+// A frame that cannot be sent at all: the codec (or the fragmenter) refused it, typically as
+// larger than the codec's max_frame_length(). The caller has logged it. A response is dropped
+// (the handler has returned; nobody could take it back); a pushed frame was accepted, so it is
+// reported to the dead letter queue with the refusal, like every pushed frame that is not sent.
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::unsendable(Lane lane, P&& frame, const std::error_code& ec) {
+  if (lane == Lane::response) return recycle(std::move(frame));
+  pushes_.dead_letter(std::move(frame), ec);
 }
 
 // A frame whose last byte is now in the batch: a response is done with (recycled), a push is
@@ -119,7 +131,9 @@ bool ConnectionActor<App, Socket>::encode_borrowed(P& frame, Lane lane) {
     if (auto ec = stack_.codec().encode_prefix(header + payload.size(), out)) {  // appends nothing
       detail::log(LogLevel::error, "connection {}: dropped an outbound frame (message id {}, {} bytes): {}",
                   ctx_.id(), borrowed_->id(), header + payload.size(), ec.message());
-      release_borrowed();
+      P dropped = std::move(*borrowed_);
+      borrowed_.reset();
+      unsendable(lane, std::move(dropped), ec);
       return true;
     }
     const std::span<std::byte> dst = out.prepare(header);
@@ -183,14 +197,14 @@ auto ConnectionActor<App, Socket>::next_response_frame() -> std::optional<P> {
 }
 
 template <class App, StreamSocket Socket>
-bool ConnectionActor<App, Socket>::encode(const P& frame) {
+std::error_code ConnectionActor<App, Socket>::encode(const P& frame) {
   const std::size_t n = frame.encoded_size();
   auto ec = stack_.codec().encode(n, wbuf_.bytes(), [&frame](std::span<std::byte> dst) { frame.encode_to(dst); });
   if (ec) {
     detail::log(LogLevel::error, "connection {}: dropped an outbound frame (message id {}, {} bytes): {}",
                 ctx_.id(), frame.id(), n, ec.message());
   }
-  return !ec;
+  return ec;
 }
 
 // The batch is out (or abandoned: `complete` false): the fragment lanes' slices are free, and
