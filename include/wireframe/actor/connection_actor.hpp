@@ -249,7 +249,7 @@ class ConnectionActor final : public TrackedConnection,
   void report_unsent(Lane lane, const std::error_code& ec);
   bool pushes_drained() const { return !push_work() && !frag().active(Lane::response); }
   std::optional<P> next_response_frame();
-  std::error_code encode(const P& frame);
+  bool encode(const P& frame);
   void frag_written(bool complete);
   void release_borrowed(bool complete = true);
 
@@ -301,6 +301,9 @@ class ConnectionActor final : public TrackedConnection,
   std::size_t write_first_ = 0;                // its first buffer not yet written
   static constexpr int max_inline_writes = 16;  // batches written without yielding, at most
   std::optional<P> borrowed_;  // the packet whose payload the batch borrows (encode_borrowed)
+  // Why encode() last refused a frame: set only then, so the per-frame path builds no
+  // std::error_code (each default construction is a call into libstdc++).
+  std::error_code encode_refusal_;
   bool borrowed_is_push_ = false;
   // Pushed frames whose last byte is in the batch being written, with the offset just past it:
   // kept (not recycled) until the batch is out, so that a batch the connection cannot finish

@@ -107,7 +107,7 @@ bool ConnectionActor<App, Socket>::encode_directly(P& frame) {
     if (ec) report_unsent(Lane::response, ec);
     if (done) recycle(std::move(*done));
   } else {
-    (void)encode(frame);  // a frame the codec refuses is logged and dropped: a response
+    encode(frame);  // a response the codec refuses is logged and dropped
     recycle(std::move(frame));
   }
   return true;

@@ -91,8 +91,8 @@ bool ConnectionActor<App, Socket>::write_from(Lane lane) {
     return true;
   }
   if (!encode_borrowed(*frame, lane)) {
-    if (const std::error_code failed = encode(*frame)) unsendable(lane, std::move(*frame), failed);
-    else keep_until_written(lane, std::move(*frame));
+    if (encode(*frame)) keep_until_written(lane, std::move(*frame));
+    else unsendable(lane, std::move(*frame), encode_refusal_);
   }
   return true;
 }
@@ -197,14 +197,15 @@ auto ConnectionActor<App, Socket>::next_response_frame() -> std::optional<P> {
 }
 
 template <class App, StreamSocket Socket>
-std::error_code ConnectionActor<App, Socket>::encode(const P& frame) {
+bool ConnectionActor<App, Socket>::encode(const P& frame) {
   const std::size_t n = frame.encoded_size();
   auto ec = stack_.codec().encode(n, wbuf_.bytes(), [&frame](std::span<std::byte> dst) { frame.encode_to(dst); });
   if (ec) {
     detail::log(LogLevel::error, "connection {}: dropped an outbound frame (message id {}, {} bytes): {}",
                 ctx_.id(), frame.id(), n, ec.message());
+    encode_refusal_ = ec;
   }
-  return ec;
+  return !ec;
 }
 
 // The batch is out (or abandoned: `complete` false): the fragment lanes' slices are free, and
