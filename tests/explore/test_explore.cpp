@@ -26,6 +26,8 @@
 using namespace wireframe;
 using namespace wireframe::explore;
 
+namespace test_explore_cpp {  // this file's names, apart from the other files of a unity build
+
 namespace {
 
 constexpr std::size_t ci_schedules = 10'000;
@@ -367,3 +369,5 @@ TEST_CASE("explore: every schedule of one push racing a graceful shutdown, up to
   CHECK(runs < cap);  // the enumeration finished: every schedule was run
   CHECK(runs > 1000);  // the race has that many (12 797 with a bound of 3)
 }
+
+}  // namespace test_explore_cpp

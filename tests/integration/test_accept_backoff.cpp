@@ -20,6 +20,8 @@ using namespace wireframe;
 using namespace wireframe::test;
 using namespace std::chrono_literals;
 
+namespace test_accept_backoff_cpp {  // this file's names, apart from the other files of a unity build
+
 namespace {
 
 std::size_t open_descriptors() {
@@ -79,5 +81,7 @@ TEST_CASE("accept errors from descriptor exhaustion back off instead of spinning
   CHECK(failures >= 1);   // it did hit the limit
   CHECK(failures <= 12);  // 5 ms doubling over 400 ms is about 7 tries; a spin is thousands
 }
+
+}  // namespace test_accept_backoff_cpp
 
 #endif  // !WIREFRAME_SANITIZE_UNDEFINED

@@ -1,6 +1,8 @@
 // Bad input, failing handlers and hooks: each closes (or reports on) its own connection only.
 #include <atomic>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support/async_test.hpp"
@@ -8,6 +10,9 @@
 
 using namespace wireframe;
 using namespace wireframe::test;
+
+namespace test_errors_cpp {  // this file's names, apart from the other files of a unity build
+
 using Resp = Response<Envelope>;
 
 namespace {
@@ -54,6 +59,23 @@ struct ThrowingCodec : LengthDelimitedCodec {
     return r;
   }
 };
+
+// A codec that throws when asked to encode a frame of 1 000 bytes or more: a fault in user
+// code that the actor calls from its writer.
+struct EncodeThrowingCodec : LengthDelimitedCodec {
+  template <class Fill>
+  std::error_code encode(std::size_t body_len, ByteBuffer& out, Fill&& fill) const {
+    if (body_len >= 1000) throw std::runtime_error("encode broke");
+    return LengthDelimitedCodec::encode(body_len, out, std::forward<Fill>(fill));
+  }
+};
+
+// Pushes its request's payload back to its own connection: a pushed frame is encoded only by
+// the writer.
+Resp push_back(Envelope& req, ConnectionContext& ctx) {
+  (void)ctx.push_handle<Envelope>().try_push(Envelope(2, req.correlation_id(), req.payload()));
+  return Resp{};
+}
 
 }  // namespace
 
@@ -346,3 +368,46 @@ TEST_CASE("a codec that throws closes that connection only, and its worker serve
     co_await still_serves(fx.endpoint());  // the worker thread survived it
   });
 }
+
+TEST_CASE("a codec that throws while encoding closes that connection only, logged", "[integration]") {
+  LogCapture captured;
+  TeardownLog log;
+  auto app = WireframeApp<EncodeThrowingCodec>()
+                 .route(1, echo)
+                 .route(2, push_back)
+                 .on_connection_teardown([&](ConnectionContext&, std::error_code ec) { log.add(ec); })
+                 .build();
+  ServerFixture fx(app);
+  run_async([&]() -> asio::awaitable<void> {
+    {  // a response: encoded where the dispatcher queues it
+      WireframeClient<> client(co_await asio::this_coro::executor);
+      CO_REQUIRE_OK(client.connect(fx.endpoint()));
+      auto [ec, reply] = co_await client.call(Envelope(1, 0, "fine"));
+      REQUIRE_FALSE(ec);
+      CHECK(reply.payload_text() == "fine");
+      CO_REQUIRE_OK(client.send(Envelope(1, 7, std::string(1000, 'x'))));
+      auto [closed, none] = co_await client.receive();
+      CHECK(closed);
+    }
+    {  // a push: encoded by the writer
+      WireframeClient<> client(co_await asio::this_coro::executor);
+      CO_REQUIRE_OK(client.connect(fx.endpoint()));
+      CO_REQUIRE_OK(client.send(Envelope(2, 8, "small")));
+      auto [ec, pushed] = co_await client.receive();
+      REQUIRE_FALSE(ec);
+      CHECK(pushed.payload_text() == "small");
+      CO_REQUIRE_OK(client.send(Envelope(2, 9, std::string(1000, 'x'))));
+      auto [closed, none] = co_await client.receive();
+      CHECK(closed);
+    }
+    CO_CHECK(eventually_async([&] { return log.size() == 2; }));
+    CHECK(log.reasons().at(0) == make_error_code(errc::handler_failed));
+    CHECK(log.reasons().at(1) == make_error_code(errc::handler_failed));
+    co_await still_serves(fx.endpoint());
+  });
+  for (const auto& line : captured.lines()) UNSCOPED_INFO(line);
+  CHECK(captured.has({"closing: handler failed: encode broke"}));
+  CHECK(captured.has({"the writer failed", "encode broke"}));
+}
+
+}  // namespace test_errors_cpp

@@ -20,6 +20,9 @@
 using namespace wireframe;
 using namespace wireframe::test;
 using namespace std::chrono_literals;
+
+namespace test_fragment_attacks_cpp {  // this file's names, apart from the other files of a unity build
+
 using Resp = Response<Envelope>;
 
 namespace {
@@ -291,3 +294,5 @@ TEST_CASE("FragmentErrorPolicy: drop_message keeps a misbehaving peer, close_con
     });
   }
 }
+
+}  // namespace test_fragment_attacks_cpp

@@ -13,6 +13,9 @@
 using namespace wireframe;
 using namespace wireframe::test;
 using namespace std::chrono_literals;
+
+namespace test_fragmentation_cpp {  // this file's names, apart from the other files of a unity build
+
 using Resp = Response<Envelope>;
 
 namespace {
@@ -307,3 +310,5 @@ TEST_CASE("build() refuses fragments that do not fit the codec, and invalid limi
   no_timeout.reassembly_timeout = 0s;
   CHECK_THROWS_AS(app().with_fragmentation(Multiplexed(), no_timeout).build(), std::system_error);
 }
+
+}  // namespace test_fragmentation_cpp

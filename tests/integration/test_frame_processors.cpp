@@ -17,6 +17,9 @@
 using namespace wireframe;
 using namespace wireframe::test;
 using namespace std::chrono_literals;
+
+namespace test_frame_processors_cpp {  // this file's names, apart from the other files of a unity build
+
 using example::Crc32cCheck;
 
 namespace {
@@ -266,3 +269,5 @@ TEST_CASE("build() counts the frame processors' overhead against the codec's fra
                   std::system_error);
   CHECK_NOTHROW(app(1024 + 2 + 4).with_fragmentation(LenFlag32K(1024)).build());
 }
+
+}  // namespace test_frame_processors_cpp

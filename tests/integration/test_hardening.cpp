@@ -14,6 +14,9 @@
 
 using namespace wireframe;
 using namespace wireframe::test;
+
+namespace test_hardening_cpp {  // this file's names, apart from the other files of a unity build
+
 using Resp = Response<Envelope>;
 
 namespace {
@@ -375,3 +378,5 @@ TEST_CASE("a connection that never runs out of frames to write leaves its worker
     CHECK(drained.load() > 2'000'000);  // the flood went on meanwhile
   }, 30s);
 }
+
+}  // namespace test_hardening_cpp

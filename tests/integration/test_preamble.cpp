@@ -17,6 +17,8 @@
 using namespace wireframe;
 using namespace wireframe::test;
 
+namespace test_preamble_cpp {  // this file's names, apart from the other files of a unity build
+
 namespace {
 
 // A full Hello exchange and a round trip on a fresh connection: the server serves others.
@@ -29,6 +31,7 @@ asio::awaitable<bool> hello_bystander(const asio::ip::tcp::endpoint& ep) {
   co_return who == "bystander";
 }
 
+using wireframe::test::text_of;  // overloaded here, not hidden
 std::string text_of(const std::vector<std::uint8_t>& bytes) { return {bytes.begin(), bytes.end()}; }
 
 std::vector<std::uint8_t> as_u8(const std::vector<std::byte>& bytes) {
@@ -108,6 +111,28 @@ TEST_CASE("a preamble longer than the decoder's max_size is refused", "[integrat
     CHECK(text_of(answer) == "ERR no preamble within 16 bytes");
     CO_CHECK(hello_bystander(fx.endpoint()));
   });
+}
+
+TEST_CASE("bytes sent with the preamble beyond the connection's read buffer close that connection only",
+          "[integration][preamble]") {
+  // The preamble may buffer up to 8 KiB, the connection's read buffer holds one 256-byte frame
+  // and a 512-byte read: 3 000 bytes behind the preamble, read with it, cannot be handed over.
+  LogCapture log;
+  HelloDecoder roomy;
+  roomy.max = 8192;
+  LengthDelimitedCodec::Options small;
+  small.max_frame_length = 256;
+  ServerFixture fx(hello_app(roomy).with_codec(LengthDelimitedCodec(small)).read_chunk_size(512).build());
+  run_async([&]() -> asio::awaitable<void> {
+    auto s = co_await raw_connect(fx.endpoint());
+    std::vector<std::uint8_t> both = as_u8(hello_bytes(1, "big"));
+    both.resize(both.size() + 3000, 0);  // one write: the preamble's first read takes it all
+    co_await raw_write(s, both);
+    const auto answer = co_await read_until_closed(s);
+    CHECK(text_of(answer) == "OK");  // the preamble was answered, then the connection closed
+    CO_CHECK(hello_bystander(fx.endpoint()));
+  });
+  CHECK(log.has({"frame exceeds the maximum frame length", "the bytes after the preamble exceed the read buffer"}));
 }
 
 TEST_CASE(
@@ -210,3 +235,5 @@ TEST_CASE("connections in their preamble count against max_connections",
     CO_CHECK(hello_bystander(fx.endpoint()));
   });
 }
+
+}  // namespace test_preamble_cpp

@@ -11,6 +11,9 @@
 using namespace wireframe;
 using namespace wireframe::test;
 using namespace std::chrono_literals;
+
+namespace test_protocol_cpp {  // this file's names, apart from the other files of a unity build
+
 using Resp = Response<Envelope>;
 
 namespace {
@@ -203,3 +206,5 @@ TEST_CASE("protocol hooks: each connection has its own protocol state",
   CHECK(events->count("end 2") == 1);
   CHECK(events->count("end 3") == 1);
 }
+
+}  // namespace test_protocol_cpp

@@ -16,6 +16,9 @@
 using namespace wireframe;
 using namespace wireframe::test;
 using namespace std::chrono_literals;
+
+namespace test_push_cpp {  // this file's names, apart from the other files of a unity build
+
 using Resp = Response<Envelope>;
 
 namespace {
@@ -725,3 +728,5 @@ TEST_CASE("try_push_for waits for a rate-limit token, but no longer than its tim
     CHECK(paced.ok());
   });
 }
+
+}  // namespace test_push_cpp

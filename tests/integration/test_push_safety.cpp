@@ -27,6 +27,9 @@
 using namespace wireframe;
 using namespace wireframe::test;
 using namespace std::chrono_literals;
+
+namespace test_push_safety_cpp {  // this file's names, apart from the other files of a unity build
+
 using Resp = Response<Envelope>;
 
 namespace {
@@ -649,3 +652,5 @@ TEST_CASE("a push() parked on a full queue may have its io_context destroyed und
   CHECK_FALSE(returned);
   CHECK(handle.try_push(Envelope(7, 0, "after")).error() == make_error_code(errc::connection_closed));
 }
+
+}  // namespace test_push_safety_cpp

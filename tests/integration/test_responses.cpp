@@ -7,6 +7,9 @@
 
 using namespace wireframe;
 using namespace wireframe::test;
+
+namespace test_responses_cpp {  // this file's names, apart from the other files of a unity build
+
 using Resp = Response<Envelope>;
 
 namespace {
@@ -297,3 +300,5 @@ TEST_CASE("a stream is paced by the reader: a client that does not read stops th
     CHECK(produced.load() > stalled_at);
   }, std::chrono::milliseconds(20000));
 }
+
+}  // namespace test_responses_cpp

@@ -24,6 +24,9 @@
 using namespace wireframe;
 using namespace wireframe::test;
 using namespace std::chrono_literals;
+
+namespace test_server_limits_cpp {  // this file's names, apart from the other files of a unity build
+
 using Resp = Response<Envelope>;
 
 namespace {
@@ -471,3 +474,5 @@ TEST_CASE("an accept loop ended by an exception is logged and restarted",
   });
   CHECK(log.sink().count("restarting the accept loop") == 1);
 }
+
+}  // namespace test_server_limits_cpp

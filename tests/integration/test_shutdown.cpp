@@ -10,6 +10,9 @@
 using namespace wireframe;
 using namespace wireframe::test;
 using namespace std::chrono_literals;
+
+namespace test_shutdown_cpp {  // this file's names, apart from the other files of a unity build
+
 using Resp = Response<Envelope>;
 
 namespace {
@@ -251,3 +254,5 @@ TEST_CASE("a stream cut off at the deadline never outlives its request",
   std::this_thread::sleep_for(50ms);
   CHECK(request_reads.load() == at_stop);  // the stream is gone, not running on
 }
+
+}  // namespace test_shutdown_cpp

@@ -8,6 +8,9 @@
 
 using namespace wireframe;
 using namespace wireframe::test;
+
+namespace test_sync_handlers_cpp {  // this file's names, apart from the other files of a unity build
+
 using Resp = Response<Envelope>;
 
 namespace {
@@ -288,3 +291,5 @@ TEST_CASE("answers carry the request's correlation id even when the handler move
     CHECK(ids == one_to(20));
   });
 }
+
+}  // namespace test_sync_handlers_cpp

@@ -16,6 +16,8 @@ using namespace wireframe;
 using namespace wireframe::test;
 using namespace std::chrono_literals;
 
+namespace test_transports_cpp {  // this file's names, apart from the other files of a unity build
+
 namespace {
 
 using transport::app;
@@ -139,3 +141,5 @@ TEST_CASE("bind_unix sets the socket file's permissions", "[integration][transpo
   CHECK(S_ISSOCK(st.st_mode));
   CHECK((st.st_mode & 0777) == 0600);
 }  // never run: the destructor removes the file
+
+}  // namespace test_transports_cpp

@@ -81,6 +81,17 @@ set(configure_args
   "-DCMAKE_PREFIX_PATH=${PREFIX_PATH}"
   "-DCONSUMER_MODE=${MODE}"
   "-DWIREFRAME_SOURCE_DIR=${WIREFRAME_SOURCE_DIR}")
+# Unoptimised: what this test proves is that the consumer finds, builds, links and runs
+# wireframe, which no optimisation level changes; at -O3 compiling libwireframe (fetchcontent,
+# subdirectory) was most of its time. NDEBUG stays as the build type has it.
+if(CONFIG)
+  string(TOUPPER "${CONFIG}" config_upper)
+  set(opt_flags "-O0")
+  if(NOT config_upper STREQUAL "DEBUG")
+    string(APPEND opt_flags " -DNDEBUG")
+  endif()
+  list(APPEND configure_args "-DCMAKE_CXX_FLAGS_${config_upper}=${opt_flags}")
+endif()
 if(MAKE_PROGRAM)
   list(APPEND configure_args "-DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}")
 endif()

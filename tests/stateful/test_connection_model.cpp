@@ -40,6 +40,8 @@
 using namespace wireframe;
 using namespace wireframe::stateful;
 
+namespace test_connection_model_cpp {  // this file's names, apart from the other files of a unity build
+
 namespace {
 
 struct ExpectedReply {
@@ -387,3 +389,5 @@ TEST_CASE("stateful: one connection over a memory pipe, fragmented, does what it
   rc::prop("memory pipe, LenFlag32K fragments", [] { run_model<InMemory>(); });
   set_log_level(LogLevel::info);
 }
+
+}  // namespace test_connection_model_cpp

@@ -1,10 +1,14 @@
 // TLS: the transport checks over TLS, mutual TLS, refused certificates (with the reason
 // logged), plaintext on the TLS port, the handshake bounded and ended by shutdown, close_notify
-// on a graceful end, SNI and ALPN, and large writes to a slow reader (the write backlog).
+// on a graceful end, SNI and ALPN, large writes to a slow reader (the write backlog), and TLS
+// files that cannot be used.
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <exception>
+#include <initializer_list>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tls_fixture.hpp"
@@ -17,6 +21,9 @@ using namespace wireframe;
 using namespace wireframe::test;
 using namespace wireframe::test::tls;
 using namespace std::chrono_literals;
+
+namespace test_tls_cpp {  // this file's names, apart from the other files of a unity build
+
 using transport::app;
 using transport::echo_id;
 using transport::peer_id;
@@ -240,3 +247,61 @@ TEST_CASE("4 MiB to a client that stops reading for a while arrive whole", "[tls
     CO_CHECK(echoes(client, "after the flood"));
   }, 30s);
 }
+
+namespace {
+
+// What making a context from `files` throws (empty: nothing).
+template <class Files, class Make>
+std::string refusal(const Files& files, Make make) {
+  try {
+    (void)make(files);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return {};
+}
+
+bool says(const std::string& what, std::initializer_list<std::string_view> parts) {
+  return std::ranges::all_of(parts, [&](std::string_view p) { return what.find(p) != std::string::npos; });
+}
+
+}  // namespace
+
+TEST_CASE("TLS files that cannot be used are refused when the context is made, naming the file", "[tls]") {
+  const auto server = [](const TlsServerFiles& f) { return tls_server_context(f); };
+  const auto client = [](const TlsClientFiles& f) { return tls_client_context(f); };
+  const std::string absent = cert("absent.pem");
+  TlsServerFiles good;
+  good.cert_file = cert("server.crt");
+  good.key_file = cert("server.key");
+  REQUIRE(refusal(good, server).empty());
+
+  TlsServerFiles f = good;
+  f.cert_file = absent;
+  CHECK(says(refusal(f, server), {"cannot load TLS certificate", absent}));
+  f = good;
+  f.key_file = cert("server.crt");  // a certificate where the key should be
+  CHECK(says(refusal(f, server), {"cannot load TLS private key", "server.crt"}));
+  f = good;
+  f.key_file = cert("client.key");  // a key, but another certificate's
+  CHECK(says(refusal(f, server), {"cannot load TLS private key", "client.key", "key values mismatch"}));
+  f = good;
+  f.ca_file = absent;
+  CHECK(says(refusal(f, server), {"cannot load TLS CA file", absent}));
+  f = good;
+  f.require_client_cert = true;  // and no CA to check clients against
+  CHECK(says(refusal(f, server), {"require_client_cert needs a CA file"}));
+  f = good;
+  f.alpn = {"wf/1", ""};
+  CHECK(says(refusal(f, server), {"ALPN protocol names are 1 to 255 bytes"}));
+
+  TlsClientFiles c;
+  c.ca_file = absent;
+  CHECK(says(refusal(c, client), {"cannot load TLS CA file", absent}));
+  c.ca_file = cert("ca.crt");
+  c.cert_file = cert("client.crt");
+  c.key_file = cert("server.key");
+  CHECK(says(refusal(c, client), {"cannot load TLS private key", "server.key", "key values mismatch"}));
+}
+
+}  // namespace test_tls_cpp

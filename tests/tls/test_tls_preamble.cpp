@@ -15,6 +15,8 @@ using namespace wireframe::test;
 using namespace wireframe::test::tls;
 using namespace std::chrono_literals;
 
+namespace test_tls_preamble_cpp {  // this file's names, apart from the other files of a unity build
+
 namespace {
 
 template <class Built>
@@ -112,3 +114,5 @@ TEST_CASE("TlsStart::on_request without a preamble is a configuration error", "[
     CHECK(e.code() == make_error_code(errc::invalid_configuration));
   }
 }
+
+}  // namespace test_tls_preamble_cpp

@@ -15,6 +15,8 @@ using namespace wireframe;
 using namespace wireframe::test;
 using namespace std::chrono_literals;
 
+namespace test_tls_socket_cpp {  // this file's names, apart from the other files of a unity build
+
 namespace {
 
 constexpr int small_buffer = 4096;
@@ -156,3 +158,5 @@ TEST_CASE("TlsSocket: a write reported whole leaves nothing behind, what it hold
     if (received[i] != pattern(i)) FAIL("byte " << i << " differs");
   }
 }
+
+}  // namespace test_tls_socket_cpp

@@ -14,6 +14,9 @@
 #include <wireframe/log/log.hpp>
 
 using namespace wireframe;
+
+namespace test_app_builder_cpp {  // this file's names, apart from the other files of a unity build
+
 using Resp = Response<Envelope>;
 
 namespace {
@@ -97,3 +100,5 @@ TEST_CASE("an app whose processor stage was discarded says so", "[app][processor
   CHECK(log_text.str().empty());
   set_logger(nullptr);
 }
+
+}  // namespace test_app_builder_cpp

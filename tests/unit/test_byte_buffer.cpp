@@ -12,6 +12,8 @@
 
 #include "wireframe/buffer/byte_buffer.hpp"
 
+namespace test_byte_buffer_cpp {  // this file's names, apart from the other files of a unity build
+
 using wireframe::ByteBuffer;
 
 namespace {
@@ -342,3 +344,5 @@ TEST_CASE("above the pool's sizes a jump gets what it needs, steady growth still
   write(small, counting(100 * 1024));
   CHECK(small.capacity() == 512 * 1024);
 }
+
+}  // namespace test_byte_buffer_cpp

@@ -18,6 +18,8 @@
 #include "wireframe/codec/length_delimited.hpp"
 #include "wireframe/error/errc.hpp"
 
+namespace test_codec_properties_cpp {  // this file's names, apart from the other files of a unity build
+
 using wireframe::ByteBuffer;
 using wireframe::DecodeStatus;
 using wireframe::Endian;
@@ -177,3 +179,5 @@ TEST_CASE("decode of arbitrary bytes matches the wire-format model and stays in 
     }
   });
 }
+
+}  // namespace test_codec_properties_cpp

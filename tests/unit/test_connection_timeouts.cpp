@@ -8,6 +8,9 @@
 
 using namespace wireframe;
 using namespace std::chrono_literals;
+
+namespace test_connection_timeouts_cpp {  // this file's names, apart from the other files of a unity build
+
 using detail::ConnectionTimeouts;
 
 namespace {
@@ -105,3 +108,5 @@ TEST_CASE("next_check: the earliest deadline, never later than the shortest time
   t.on_read(t0 + 400ms, 1, false);
   CHECK(t.next_check(t0 + 400ms) == t0 + 1400ms);  // the cap: now + the shortest timeout
 }
+
+}  // namespace test_connection_timeouts_cpp

@@ -19,6 +19,8 @@
 
 #include "support/bytes.hpp"
 
+namespace test_envelope_cpp {  // this file's names, apart from the other files of a unity build
+
 using wireframe::ByteBuffer;
 using wireframe::DecodeStatus;
 using wireframe::Envelope;
@@ -176,3 +178,5 @@ TEST_CASE("an envelope travels through LengthDelimitedCodec, matching the docume
   REQUIRE_FALSE(decoded.decode_from(r.frame));
   CHECK(decoded == request);
 }
+
+}  // namespace test_envelope_cpp

@@ -24,6 +24,8 @@
 #include "wireframe/fragment/multiplexed.hpp"
 #include "wireframe/packet/envelope.hpp"
 
+namespace test_fragment_headers_cpp {  // this file's names, apart from the other files of a unity build
+
 using wireframe::Envelope;
 using wireframe::FragmentHeaderStatus;
 using wireframe::FragmentMeta;
@@ -351,3 +353,5 @@ TEST_CASE("the worked examples of docs/fragmentation.md") {
           "00 00 00 10 01 00 00 00 07 00 00 00 01 00 00 00 03 72 6c 64");
   }
 }
+
+}  // namespace test_fragment_headers_cpp

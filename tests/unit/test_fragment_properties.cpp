@@ -23,6 +23,9 @@
 #include "wireframe/fragment/reassembler.hpp"
 
 using namespace std::chrono_literals;
+
+namespace test_fragment_properties_cpp {  // this file's names, apart from the other files of a unity build
+
 using wireframe::FragmentMeta;
 using wireframe::Fragmenter;
 using wireframe::LenFlag32K;
@@ -306,3 +309,5 @@ TEST_CASE("random frames never break the Reassembler's limits") {
     hostile_run<Multiplexed>(frames);
   });
 }
+
+}  // namespace test_fragment_properties_cpp

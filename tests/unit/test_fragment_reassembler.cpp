@@ -18,6 +18,9 @@
 #include "wireframe/fragment/reassembler.hpp"
 
 using namespace std::chrono_literals;
+
+namespace test_fragment_reassembler_cpp {  // this file's names, apart from the other files of a unity build
+
 using wireframe::FragmentMeta;
 using wireframe::fragment_errc;
 using wireframe::LenFlag32K;
@@ -543,3 +546,5 @@ TEST_CASE("memory that cannot be had is reported as buffer_limit, and nothing is
   REQUIRE(done.status == ReassemblyStatus::complete);
   CHECK(is_pattern(done.message, 20));
 }
+
+}  // namespace test_fragment_reassembler_cpp

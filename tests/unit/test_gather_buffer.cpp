@@ -9,6 +9,8 @@
 
 #include <wireframe/buffer/gather_buffer.hpp>
 
+namespace test_gather_buffer_cpp {  // this file's names, apart from the other files of a unity build
+
 using wireframe::GatherBuffer;
 
 namespace {
@@ -56,3 +58,5 @@ TEST_CASE("GatherBuffer's owned ranges survive the byte buffer growing") {
   append(g, std::string(1 << 20, 'b'));  // forces a reallocation of the owned bytes
   CHECK(flatten(g.buffers()) == "a" + slice + std::string(1 << 20, 'b'));
 }
+
+}  // namespace test_gather_buffer_cpp

@@ -10,6 +10,8 @@
 
 #include "wireframe/buffer/large_block.hpp"
 
+namespace test_large_block_cpp {  // this file's names, apart from the other files of a unity build
+
 using wireframe::detail::LargeBlock;
 
 namespace {
@@ -260,3 +262,5 @@ TEST_CASE("LargeBlock: warm cached pages are taken whole up to the owner's limit
   wireframe::detail::trim_page_cache();
 }
 #endif
+
+}  // namespace test_large_block_cpp

@@ -19,6 +19,8 @@
 
 #include "support/bytes.hpp"
 
+namespace test_length_delimited_cpp {  // this file's names, apart from the other files of a unity build
+
 using wireframe::ByteBuffer;
 using wireframe::DecodeStatus;
 using wireframe::Endian;
@@ -389,3 +391,5 @@ TEST_CASE("decode does not depend on bytes past the frame and copies are indepen
   CHECK(assigned.endian() == Endian::little);
   CHECK(assigned.max_frame_length() == 77);
 }
+
+}  // namespace test_length_delimited_cpp

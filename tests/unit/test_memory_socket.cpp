@@ -13,6 +13,8 @@
 
 #include "support/async_test.hpp"
 
+namespace test_memory_socket_cpp {  // this file's names, apart from the other files of a unity build
+
 namespace {
 
 using namespace wireframe;
@@ -210,3 +212,5 @@ TEST_CASE("memory socket: a connection actor serves a peer over it, and ends whe
   }
   CHECK(next == 50);
 }
+
+}  // namespace test_memory_socket_cpp

@@ -17,6 +17,8 @@
 
 #include "support/bytes.hpp"
 
+namespace test_message_cpp {  // this file's names, apart from the other files of a unity build
+
 using wireframe::decode_message;
 using wireframe::encode_message;
 using wireframe::Envelope;
@@ -45,18 +47,22 @@ struct NotAMessage {};
 
 }  // namespace
 
+}  // namespace test_message_cpp
+
 template <>
-struct wireframe::message_traits<Point> {
-  static void encode(const Point& p, std::vector<std::byte>& out) {
+struct wireframe::message_traits<test_message_cpp::Point> {
+  static void encode(const test_message_cpp::Point& p, std::vector<std::byte>& out) {
     encode_message(p.x, out);
     encode_message(p.y, out);
   }
-  static std::error_code decode(std::span<const std::byte> in, Point& p) {
+  static std::error_code decode(std::span<const std::byte> in, test_message_cpp::Point& p) {
     if (in.size() != 8) return errc::malformed_message;
     if (auto ec = decode_message(in.first(4), p.x)) return ec;
     return decode_message(in.subspan(4), p.y);
   }
 };
+
+namespace test_message_cpp {
 
 static_assert(wireframe::Message<Point>);
 static_assert(wireframe::Message<std::string>);
@@ -146,3 +152,5 @@ TEST_CASE("a user type specialising message_traits works with Envelope::of and d
 // make_unsigned<bool> is ill-formed): the concept must say so, rather than let Envelope::of(id,
 // true) fail to compile deep inside <type_traits>.
 TEST_CASE("bool is not a shipped Message") { CHECK_FALSE(wireframe::Message<bool>); }
+
+}  // namespace test_message_cpp

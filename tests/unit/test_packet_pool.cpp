@@ -7,6 +7,8 @@
 #include <wireframe/actor/packet_pool.hpp>
 #include <wireframe/packet/envelope.hpp>
 
+namespace test_packet_pool_cpp {  // this file's names, apart from the other files of a unity build
+
 using wireframe::Envelope;
 using Pool = wireframe::detail::PacketPool<Envelope>;
 
@@ -38,3 +40,5 @@ TEST_CASE("PacketPool keeps nothing useless and stays within its bounds") {
     CHECK(pool.size() == Pool::max_spares);  // the count bound
   }).join();
 }
+
+}  // namespace test_packet_pool_cpp

@@ -10,6 +10,8 @@
 #include <wireframe/buffer/block_pool.hpp>
 #include <wireframe/buffer/byte_buffer.hpp>
 
+namespace test_ring_and_blocks_cpp {  // this file's names, apart from the other files of a unity build
+
 using wireframe::ByteBuffer;
 using wireframe::detail::BlockPool;
 using wireframe::detail::RingQueue;
@@ -67,3 +69,5 @@ TEST_CASE("ByteBuffer::release gives its block to the pool and the next growth t
     CHECK(b.prepare(1).data() == storage);  // the same block, no allocation
   }).join();
 }
+
+}  // namespace test_ring_and_blocks_cpp

@@ -10,6 +10,9 @@
 #include <wireframe/push/session_registry.hpp>
 
 using namespace wireframe;
+
+namespace test_session_registry_cpp {  // this file's names, apart from the other files of a unity build
+
 using Queues = detail::PushQueues<Envelope>;
 
 namespace {
@@ -114,3 +117,5 @@ TEST_CASE("lookups from many threads run alongside registration", "[registry]") 
   CHECK(registry.size() == 64);
   CHECK(registry.entry_count() == 64);
 }
+
+}  // namespace test_session_registry_cpp

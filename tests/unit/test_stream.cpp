@@ -11,6 +11,9 @@
 
 using namespace wireframe;
 using namespace std::chrono_literals;
+
+namespace test_stream_cpp {  // this file's names, apart from the other files of a unity build
+
 using S = Stream<int>;
 
 namespace {
@@ -162,3 +165,5 @@ TEST_CASE("a stream taking a frame argument does not start with it queued", "[st
   CHECK(first.id() == 8);
   CHECK(first.payload_text() == "answer");
 }
+
+}  // namespace test_stream_cpp

@@ -10,6 +10,8 @@
 #include "wireframe/error/errc.hpp"
 #include "wireframe/error/wireframe_error.hpp"
 
+namespace test_wireframe_error_cpp {  // this file's names, apart from the other files of a unity build
+
 using wireframe::errc;
 using wireframe::NoProtocolError;
 using wireframe::WireframeError;
@@ -29,13 +31,17 @@ struct Opaque {
 
 }  // namespace
 
+}  // namespace test_wireframe_error_cpp
+
 template <>
-struct fmt::formatter<BadRequest> : fmt::formatter<int> {
+struct fmt::formatter<test_wireframe_error_cpp::BadRequest> : fmt::formatter<int> {
   template <class Ctx>
-  auto format(const BadRequest& e, Ctx& ctx) const {
+  auto format(const test_wireframe_error_cpp::BadRequest& e, Ctx& ctx) const {
     return fmt::format_to(ctx.out(), "bad request #{}", e.code);
   }
 };
+
+namespace test_wireframe_error_cpp {
 
 TEST_CASE("an Io error carries its error_code") {
   const auto err = WireframeError<BadRequest>::io(errc::frame_too_large);
@@ -121,3 +127,5 @@ TEST_CASE("every wireframe errc has its own message in the wireframe category") 
     previous = ec.message();
   }
 }
+
+}  // namespace test_wireframe_error_cpp
