@@ -9,9 +9,13 @@
 # libssl-dev: OpenSSL 3 for wireframe::tls; openssl: the TLS tests make their certificates with
 # it, and its s_client is a TLS client that is not ours.
 # clang-14, libfuzzer-14-dev: the fuzz targets (fuzz/, the fuzz preset).
+# libcli11-dev: CLI11 (header-only) parses the example programs' command lines.
+# postgresql-client, python3-psycopg2: pg_server's tests drive it with psql and psycopg2.
+# python3: tools/doc_blocks.py extracts the documentation's C++ blocks for the build to compile.
 WIREFRAME_PACKAGES=(cmake ninja-build g++ ccache libasio-dev libfmt-dev libspdlog-dev catch2
                     librapidcheck-dev libbenchmark-dev redis-tools libboost-dev socat
-                    libssl-dev openssl clang-14 libfuzzer-14-dev)
+                    libssl-dev openssl clang-14 libfuzzer-14-dev libcli11-dev
+                    postgresql-client python3-psycopg2 python3)
 
 log() { printf '\n==> %s\n' "$*" >&2; }
 

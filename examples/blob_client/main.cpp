@@ -24,23 +24,14 @@
 #include <vector>
 
 #include "../blob_common/blob_checksum.hpp"
-#include "../common/example_flags.hpp"
+#include "../common/cli.hpp"
+#include "../common/endpoint_flags.hpp"
 #include "../common/run_bounded.hpp"
 
 using namespace wireframe;
 using namespace std::chrono_literals;
 
 namespace {
-
-using example::parse;
-
-constexpr std::string_view usage =
-    "usage: blob_client --port N [--host ADDR] [--size BYTES] [--count N] [--seed N]\n"
-    "  --host ADDR    server address or name (default 127.0.0.1)\n"
-    "  --port N       server port (required)\n"
-    "  --size BYTES   size of each blob, 0 .. 67108800 (default 5242880 = 5 MiB)\n"
-    "  --count N      number of blobs (default 3)\n"
-    "  --seed N       seed of the random contents (default: random)\n";
 
 constexpr std::uint32_t put_id = 1, get_id = 2, stat_id = 3;
 
@@ -103,44 +94,25 @@ std::string describe(const Envelope& reply) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string host = "127.0.0.1";
-  std::optional<unsigned long long> port, seed_flag;
+  CLI::App cli("Uploads random blobs to blob_server, downloads them back and checks every byte.",
+               "blob_client");
+  example::use_conventions(cli);
+  example::ConnectFlags connect_flags;
+  std::optional<unsigned long long> seed_flag;
   unsigned long long size = 5 * 1024 * 1024, count = 3;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view flag = argv[i];
-    if (flag == "--help" || flag == "-h") {
-      std::cout << usage;
-      return 0;
-    }
-    const std::string_view value = i + 1 < argc ? argv[i + 1] : "";
-    bool ok = i + 1 < argc;
-    unsigned long long number = 0;
-    if (flag == "--host") {
-      host = value;
-      ok = ok && !host.empty();
-    } else if (flag == "--port") {
-      ok = ok && parse(value, 65535, number) && number > 0;
-      port = number;
-    } else if (flag == "--size") {
-      ok = ok && parse(value, max_blob_size, size);
-    } else if (flag == "--count") {
-      ok = ok && parse(value, 10'000, count) && count > 0;
-    } else if (flag == "--seed") {
-      ok = ok && parse(value, UINT64_MAX, number);
-      seed_flag = number;
-    } else {
-      ok = false;
-    }
-    if (!ok) {
-      std::cerr << "blob_client: bad argument '" << flag << "'\n" << usage;
-      return 2;
-    }
-    ++i;
-  }
-  if (!port) {
-    std::cerr << "blob_client: --port is required\n" << usage;
-    return 2;
-  }
+  connect_flags.add_to(cli);
+  cli.add_option("--size", size, "size of each blob (the default is 5 MiB)")
+      ->type_name("BYTES")
+      ->transform(example::decimal(0, max_blob_size));
+  cli.add_option("--count", count, "number of blobs")
+      ->type_name("N")
+      ->transform(example::decimal(1, 10'000));
+  cli.add_option("--seed", seed_flag, "seed of the random contents (default: random)")
+      ->type_name("N")
+      ->transform(example::decimal(0, UINT64_MAX));
+  if (const auto status = example::parse_flags(cli, argc, argv)) return *status;
+  const std::string& host = connect_flags.host;
+  const std::uint16_t port = *connect_flags.port;  // required
   std::cout << std::unitbuf;  // one line at a time, for scripts watching the output
 
   std::random_device entropy;
@@ -161,12 +133,12 @@ int main(int argc, char** argv) {
     WireframeClient<> client(io.get_executor(), codec);
     client.with_fragmentation(Multiplexed(fragment_payload), limits);
 
-    const auto connect_error = co_await client.connect(host, static_cast<std::uint16_t>(*port));
+    const auto connect_error = co_await client.connect(host, port);
     if (connect_error) {
-      failure = fmt::format("cannot connect to {}:{}: {}", host, *port, connect_error.message());
+      failure = fmt::format("cannot connect to {}:{}: {}", host, port, connect_error.message());
       co_return;
     }
-    std::cout << fmt::format("connected to {}:{}: {} blob(s) of {} bytes, seed {}\n", host, *port,
+    std::cout << fmt::format("connected to {}:{}: {} blob(s) of {} bytes, seed {}\n", host, port,
                              count, size, seed);
 
     std::vector<std::string> names;

@@ -30,7 +30,9 @@
 #include <vector>
 
 #include "../blob_common/blob_checksum.hpp"
-#include "../common/example_flags.hpp"
+#include "../common/cli.hpp"
+#include "../common/endpoint_flags.hpp"
+#include "../common/endpoint_text.hpp"
 #include "../common/limit_flags.hpp"
 #include "../common/tls_flags.hpp"
 
@@ -38,16 +40,7 @@ using namespace wireframe;
 
 namespace {
 
-using example::parse;
-using example::valid_address;
 using example::endpoint_text;
-
-constexpr std::string_view usage =
-    "usage: blob_server [--host ADDR] [--port N] [--workers N] [--max-store-mib N] [tls] [limits]\n"
-    "  --host ADDR          address to listen on (default 127.0.0.1)\n"
-    "  --port N             TCP port, 0 = any free port (default 7880)\n"
-    "  --workers N          worker threads (default 2)\n"
-    "  --max-store-mib N    total blob bytes kept in memory, in MiB (default 1024)\n";
 
 // Message ids (docs/blob-server-protocol.md).
 constexpr std::uint32_t put_id = 1, get_id = 2, stat_id = 3;
@@ -123,37 +116,20 @@ std::vector<std::byte> two_u64(std::uint64_t a, std::uint64_t b) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string host = "127.0.0.1";
-  unsigned long port = 7880, workers = 2, max_store_mib = 1024;
-  example::LimitFlags limits;
+  CLI::App cli("An in-memory blob store over 32 KiB frames (docs/blob-server-protocol.md).",
+               "blob_server");
+  example::use_conventions(cli);
+  example::ListenFlags listen_flags(7880, 2);
+  unsigned long max_store_mib = 1024;
   example::TlsFlags tls;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view flag = argv[i];
-    if (flag == "--help" || flag == "-h") {
-      std::cout << usage << example::TlsFlags::server_usage << example::LimitFlags::usage;
-      return 0;
-    }
-    const std::string_view value = i + 1 < argc ? argv[i + 1] : "";
-    bool ok = i + 1 < argc;
-    if (flag == "--host") {
-      host = value;
-      ok = ok && valid_address(host);
-    } else if (flag == "--port") {
-      ok = ok && parse(value, 65535, port);
-    } else if (flag == "--workers") {
-      ok = ok && parse(value, 1024, workers) && workers > 0;
-    } else if (flag == "--max-store-mib") {
-      ok = ok && parse(value, 1024 * 1024, max_store_mib);
-    } else if (!limits.parse(flag, value, ok) && !tls.parse(flag, value, ok)) {
-      ok = false;
-    }
-    if (!ok) {
-      std::cerr << "blob_server: bad argument '" << flag << "'\n"
-                << usage << example::TlsFlags::server_usage << example::LimitFlags::usage;
-      return 2;
-    }
-    ++i;
-  }
+  example::LimitFlags limits;
+  listen_flags.add_to(cli);
+  cli.add_option("--max-store-mib", max_store_mib, "total blob bytes kept in memory, in MiB")
+      ->type_name("N")
+      ->transform(example::decimal(0, 1024 * 1024));
+  tls.add_server_flags(cli);
+  limits.add_to(cli);
+  if (const auto status = example::parse_flags(cli, argc, argv)) return *status;
   if (const int status = tls.prepare_server("blob_server", false)) return status;
 
   auto log = spdlog::stderr_color_mt("blob_server");
@@ -283,11 +259,11 @@ int main(int argc, char** argv) {
   WireframeServer server(app);
   limits.apply(server);
   try {
-    server.workers(workers).stop_on_signals();
-    tls.bind(server, app, host, static_cast<std::uint16_t>(port));
+    server.workers(listen_flags.workers).stop_on_signals();
+    tls.bind(server, app, listen_flags.host, listen_flags.port);
   } catch (const std::exception& e) {
-    std::cerr << "blob_server: cannot listen on " << tls.prefix() << host << ":" << port << ": "
-              << e.what() << '\n';
+    std::cerr << "blob_server: cannot listen on " << tls.prefix() << listen_flags.host << ":"
+              << listen_flags.port << ": " << e.what() << '\n';
     return 1;
   }
   std::cout << "listening on " << tls.bound_text(server) << std::endl;

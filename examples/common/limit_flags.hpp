@@ -1,6 +1,6 @@
 #pragma once
-// The hardening flags every example server takes (docs/hardening.md), their parsing, and the
-// debug log line that shows the limits in force at start:
+// The hardening flags every example server takes (docs/hardening.md), listed under "Limits" in
+// --help, and the debug log line that shows the limits in force at start:
 //
 //   --max-connections N   live connections at most (0 = unlimited)
 //   --idle-timeout MS     close a connection silent for that long (0 = off)
@@ -9,36 +9,31 @@
 
 #include <chrono>
 #include <cstddef>
-#include <string_view>
+#include <string>
 
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <wireframe/wireframe.hpp>
 
-#include "example_flags.hpp"
+#include "cli.hpp"
 
 namespace example {
 
 struct LimitFlags {
-  static constexpr std::string_view usage =
-      "  --max-connections N  live connections at most, 0 = unlimited (default 10000)\n"
-      "  --idle-timeout MS    close connections silent for MS milliseconds, 0 = off (default 0)\n"
-      "  --read-timeout MS    a frame must arrive within MS of its first byte, 0 = off (default 30000)\n"
-      "  --write-timeout MS   close peers not reading for MS, 0 = off (default 30000)\n";
-
   unsigned long max_connections = 10000;
   unsigned long idle_ms = 0;
   unsigned long read_ms = 30000;
   unsigned long write_ms = 30000;
 
-  // True when `flag` is one of these (then `ok` says whether `value` was good).
-  bool parse(std::string_view flag, std::string_view value, bool& ok) {
-    constexpr unsigned long day_ms = 24ul * 3600 * 1000;
-    if (flag == "--max-connections") ok = ok && example::parse(value, 10'000'000ul, max_connections);
-    else if (flag == "--idle-timeout") ok = ok && example::parse(value, day_ms, idle_ms);
-    else if (flag == "--read-timeout") ok = ok && example::parse(value, day_ms, read_ms);
-    else if (flag == "--write-timeout") ok = ok && example::parse(value, day_ms, write_ms);
-    else return false;
-    return true;
+  // Binds the flags to the fields above: this object must outlive the parse.
+  void add_to(CLI::App& app) {
+    app.add_option("--max-connections", max_connections, "live connections at most, 0 = unlimited")
+        ->type_name("N")
+        ->transform(decimal(0, 10'000'000))
+        ->group("Limits");
+    add_timeout(app, "--idle-timeout", idle_ms, "close connections silent for MS milliseconds");
+    add_timeout(app, "--read-timeout", read_ms, "a frame must arrive within MS of its first byte");
+    add_timeout(app, "--write-timeout", write_ms, "close peers not reading for MS");
   }
 
   template <class App>
@@ -48,6 +43,15 @@ struct LimitFlags {
   }
 
   void apply(wireframe::WireframeServer& server) const { server.max_connections(max_connections); }
+
+ private:
+  // Milliseconds, 0 = off, at most a day.
+  static void add_timeout(CLI::App& app, const char* flag, unsigned long& ms, const char* what) {
+    app.add_option(flag, ms, std::string(what) + ", 0 = off")
+        ->type_name("MS")
+        ->transform(decimal(0, 24ul * 3600 * 1000))
+        ->group("Limits");
+  }
 };
 
 // One debug line with every limit in force (run with the log level at debug to see it).

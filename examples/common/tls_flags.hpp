@@ -1,5 +1,6 @@
 #pragma once
-// The TLS flags the example servers and echo_client take, their checks, and what they change:
+// The TLS flags the example servers and echo_client take, listed under "TLS" in --help, their
+// checks, and what they change:
 //
 //   servers:  --tls-cert FILE --tls-key FILE [--tls-ca FILE]
 //             listen with TLS on --port instead of plain TCP; with --tls-ca, every client must
@@ -8,7 +9,11 @@
 //
 // TLS lives in the wireframe::tls library (OpenSSL). examples/CMakeLists.txt links it and
 // defines WIREFRAME_EXAMPLES_TLS when it is built. Without it the flags are still recognised,
-// so that using one says "built without TLS" rather than "bad argument".
+// so that using one says "built without TLS" rather than that the flag is unknown.
+//
+// The rules between the flags (a certificate needs its key, no TLS over --unix) and loading the
+// files are prepare_server()/prepare_client()'s, after the parse: a file that does not load
+// exits 1, like any other failure to start, not 2 as a bad flag does.
 
 #include <cstdint>
 #include <exception>
@@ -18,44 +23,34 @@
 #include <string_view>
 #include <system_error>
 
+#include <CLI/CLI.hpp>
 #include <wireframe/wireframe.hpp>
 #ifdef WIREFRAME_EXAMPLES_TLS
 #include <wireframe/tls.hpp>
 #endif
 
-#include "example_flags.hpp"
+#include "cli.hpp"
+#include "endpoint_text.hpp"
 
 namespace example {
 
 class TlsFlags {
  public:
-  static constexpr std::string_view server_usage =
-      "  --tls-cert FILE      listen with TLS on --port, with this certificate (PEM)\n"
-      "  --tls-key FILE       the certificate's private key (PEM); needed with --tls-cert\n"
-      "  --tls-ca FILE        mutual TLS: REQUIRE client certificates signed by this CA (PEM)\n";
-  static constexpr std::string_view client_usage =
-      "  --tls           connect with TLS, trusting the system's CAs\n"
-      "  --tls-ca FILE   connect with TLS, trusting this CA (PEM) for the server's certificate\n"
-      "  --tls-cert FILE this client's certificate (PEM), for servers that require one\n"
-      "  --tls-key FILE  its private key (PEM); needed with --tls-cert\n";
-
-  // True when `flag` is one that takes a file (then `ok` says whether `value` was good).
-  bool parse(std::string_view flag, std::string_view value, bool& ok) {
-    std::string* file = flag == "--tls-cert"  ? &cert_
-                        : flag == "--tls-key" ? &key_
-                        : flag == "--tls-ca"  ? &ca_
-                                              : nullptr;
-    if (file == nullptr) return false;
-    *file = value;
-    ok = ok && !file->empty();
-    return true;
+  // add_*_flags() bind the flags to this object: it must outlive the parse.
+  void add_server_flags(CLI::App& app) {
+    add_file(app, "--tls-cert", cert_, "listen with TLS on --port, with this certificate (PEM)");
+    add_file(app, "--tls-key", key_, "the certificate's private key (PEM); needed with --tls-cert");
+    add_file(app, "--tls-ca", ca_,
+             "mutual TLS: REQUIRE client certificates signed by this CA (PEM)");
   }
-
-  // True when `flag` is --tls (clients only): a flag without a value.
-  bool parse_switch(std::string_view flag) {
-    if (flag != "--tls") return false;
-    system_trust_ = true;
-    return true;
+  void add_client_flags(CLI::App& app) {
+    app.add_flag("--tls", system_trust_, "connect with TLS, trusting the system's CAs")
+        ->group("TLS");
+    add_file(app, "--tls-ca", ca_,
+             "connect with TLS, trusting this CA (PEM) for the server's certificate");
+    add_file(app, "--tls-cert", cert_,
+             "this client's certificate (PEM), for servers that require one");
+    add_file(app, "--tls-key", key_, "its private key (PEM); needed with --tls-cert");
   }
 
   [[nodiscard]] bool enabled() const {
@@ -83,20 +78,31 @@ class TlsFlags {
     return load(program, false);
   }
 
+  // How a TLS listener starts its connections: with the handshake, or in plain text until the
+  // app's preamble asks for TLS (PostgreSQL's SSLRequest: pg_server).
+  enum class Start { immediately, on_request };
+
   // Listens on host:port: with TLS when the flags ask for it, plain TCP otherwise.
   template <class AppPtr>
   void bind(wireframe::WireframeServer& server, [[maybe_unused]] const AppPtr& app,
-            const std::string& host, std::uint16_t port) const {
+            const std::string& host, std::uint16_t port, [[maybe_unused]] Start start = Start::immediately) const {
 #ifdef WIREFRAME_EXAMPLES_TLS
-    if (context_) return (void)server.bind_tls(host, port, wireframe::tls_listener(app, context_));
+    if (context_) {
+      const auto how = start == Start::on_request ? wireframe::TlsStart::on_request : wireframe::TlsStart::immediately;
+      return (void)server.bind_tls(host, port, wireframe::tls_listener(app, context_, how));
+    }
 #endif
     server.bind(host, port);
   }
 
+  // The address bind() listens on.
+  [[nodiscard]] asio::ip::tcp::endpoint bound(const wireframe::WireframeServer& server) const {
+    return enabled() ? server.tls_local_endpoint() : server.local_endpoint();
+  }
+
   // "127.0.0.1:7878" or "tls:127.0.0.1:7878": the address bind() listens on.
   [[nodiscard]] std::string bound_text(const wireframe::WireframeServer& server) const {
-    return enabled() ? prefix() + endpoint_text(server.tls_local_endpoint())
-                     : endpoint_text(server.local_endpoint());
+    return prefix() + endpoint_text(bound(server));
   }
 
   // Connects `client` to host:port: with TLS (handshake included) when the flags ask for it.
@@ -114,6 +120,10 @@ class TlsFlags {
   }
 
  private:
+  static void add_file(CLI::App& app, const char* flag, std::string& file, const char* what) {
+    app.add_option(flag, file, what)->type_name("FILE")->check(non_empty())->group("TLS");
+  }
+
   static int complain(std::string_view program, std::string_view why, int status) {
     std::cerr << program << ": " << why << '\n';
     return status;

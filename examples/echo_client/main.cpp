@@ -13,7 +13,8 @@
 #include <string>
 #include <string_view>
 
-#include "../common/example_flags.hpp"
+#include "../common/cli.hpp"
+#include "../common/endpoint_flags.hpp"
 #include "../common/run_bounded.hpp"
 #include "../common/tls_flags.hpp"
 
@@ -21,17 +22,6 @@ using namespace wireframe;
 using namespace std::chrono_literals;
 
 namespace {
-
-using example::parse;
-
-constexpr std::string_view usage =
-    "usage: echo_client (--port N [--host ADDR] [tls] | --unix PATH) [--count N] [--size BYTES]\n"
-    "  --host ADDR     server address or name (default 127.0.0.1)\n"
-    "  --port N        server port\n"
-    "  --unix PATH     the server's Unix domain socket, instead of --host and --port\n"
-    "  --count N       frames to send (default 3)\n"
-    "  --size BYTES    payload size; the text \"hello <n> \" repeated or cut to fit\n"
-    "                  (default: just \"hello <n>\")\n";
 
 constexpr std::uint32_t echo_id = 1;
 constexpr auto deadline = 10s;
@@ -58,52 +48,36 @@ std::string describe(const Envelope& e) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string host = "127.0.0.1", unix_path;
-  std::optional<unsigned long> port, size;
+  CLI::App cli("Sends envelopes to echo_server and checks that each comes back intact.",
+               "echo_client");
+  example::use_conventions(cli);
+  example::ConnectFlags connect_flags;
+  std::optional<unsigned long> size;
   unsigned long count = 3;
   example::TlsFlags tls;
   // The Envelope header and the default codec's 8 MiB limit bound the payload.
   const unsigned long max_size =
       LengthDelimitedCodec::default_max_frame_length - Envelope::header_size;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view flag = argv[i];
-    if (flag == "--help" || flag == "-h") {
-      std::cout << usage << example::TlsFlags::client_usage;
-      return 0;
+  connect_flags.add_to(cli);
+  connect_flags.add_unix_to(cli);
+  cli.add_option("--count", count, "frames to send")
+      ->type_name("N")
+      ->transform(example::decimal(0, 1'000'000));
+  cli.add_option("--size", size,
+                 "payload size; the text \"hello <n> \" repeated or cut to fit "
+                 "(default: just \"hello <n>\")")
+      ->type_name("BYTES")
+      ->transform(example::decimal(0, max_size));
+  tls.add_client_flags(cli);
+  cli.callback([&connect_flags] {  // runs inside the parse: its error is a bad flag (status 2)
+    if (!connect_flags.port && connect_flags.unix_path.empty()) {
+      throw CLI::RequiredError("--port or --unix");
     }
-    if (tls.parse_switch(flag)) continue;  // --tls takes no value
-    const std::string_view value = i + 1 < argc ? argv[i + 1] : "";
-    bool ok = i + 1 < argc;
-    unsigned long number = 0;
-    if (flag == "--host") {
-      host = value;
-      ok = ok && !host.empty();
-    } else if (flag == "--port") {
-      ok = ok && parse(value, 65535, number) && number > 0;
-      port = number;
-    } else if (flag == "--unix") {
-      unix_path = value;
-      ok = ok && !unix_path.empty();
-    } else if (flag == "--count") {
-      ok = ok && parse(value, 1'000'000, count);
-    } else if (flag == "--size") {
-      ok = ok && parse(value, max_size, number);
-      size = number;
-    } else if (!tls.parse(flag, value, ok)) {
-      ok = false;
-    }
-    if (!ok) {
-      std::cerr << "echo_client: bad argument '" << flag << "'\n"
-                << usage << example::TlsFlags::client_usage;
-      return 2;
-    }
-    ++i;
-  }
-  if (!port == unix_path.empty()) {
-    std::cerr << "echo_client: one of --port and --unix is required\n"
-              << usage << example::TlsFlags::client_usage;
-    return 2;
-  }
+  });
+  if (const auto status = example::parse_flags(cli, argc, argv)) return *status;
+  const std::string& host = connect_flags.host;
+  const std::optional<std::uint16_t>& port = connect_flags.port;  // empty: over --unix
+  const std::string& unix_path = connect_flags.unix_path;
   if (const int status = tls.prepare_client("echo_client", !unix_path.empty())) return status;
   const std::string where =
       port ? tls.prefix() + host + ":" + std::to_string(*port) : "unix:" + unix_path;
@@ -114,7 +88,7 @@ int main(int argc, char** argv) {
 
   auto session = [&]() -> asio::awaitable<void> {
     WireframeClient<> client(io.get_executor());
-    const auto tcp_port = static_cast<std::uint16_t>(port.value_or(0));
+    const std::uint16_t tcp_port = port.value_or(0);
     const auto connect_error = port ? co_await tls.connect(client, host, tcp_port)
                                     : co_await client.connect_unix(unix_path);
     if (connect_error) {

@@ -9,65 +9,29 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <cstdint>
 #include <exception>
 #include <iostream>
 #include <string>
-#include <string_view>
 
-#include "../common/example_flags.hpp"
+#include "../common/cli.hpp"
+#include "../common/endpoint_flags.hpp"
 #include "../common/limit_flags.hpp"
 #include "../common/tls_flags.hpp"
 
 using namespace wireframe;
 
-namespace {
-
-using example::parse;
-using example::valid_address;
-
-constexpr std::string_view usage =
-    "usage: echo_server [--host ADDR] [--port N | --unix PATH] [--workers N] [tls] [limits]\n"
-    "  --host ADDR          address to listen on (default 127.0.0.1)\n"
-    "  --port N             TCP port, 0 = any free port (default 7878)\n"
-    "  --unix PATH          listen on a Unix domain socket at PATH instead of TCP\n"
-    "  --workers N          worker threads (default 1)\n";
-
-}  // namespace
-
 int main(int argc, char** argv) {
-  std::string host = "127.0.0.1", unix_path;
-  unsigned long port = 7878, workers = 1;
-  example::LimitFlags limits;
+  CLI::App cli("The wireframe demo server: echoes message id 1 back unchanged.", "echo_server");
+  example::use_conventions(cli);
+  example::ListenFlags listen_flags(7878, 1);
   example::TlsFlags tls;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view flag = argv[i];
-    if (flag == "--help" || flag == "-h") {
-      std::cout << usage << example::TlsFlags::server_usage << example::LimitFlags::usage;
-      return 0;
-    }
-    const std::string_view value = i + 1 < argc ? argv[i + 1] : "";
-    bool ok = i + 1 < argc;
-    if (flag == "--host") {
-      host = value;
-      ok = ok && valid_address(host);
-    } else if (flag == "--port") {
-      ok = ok && parse(value, 65535, port);
-    } else if (flag == "--unix") {
-      unix_path = value;
-      ok = ok && !unix_path.empty();
-    } else if (flag == "--workers") {
-      ok = ok && parse(value, 1024, workers) && workers > 0;
-    } else if (!limits.parse(flag, value, ok) && !tls.parse(flag, value, ok)) {
-      ok = false;
-    }
-    if (!ok) {
-      std::cerr << "echo_server: bad argument '" << flag << "'\n"
-                << usage << example::TlsFlags::server_usage << example::LimitFlags::usage;
-      return 2;
-    }
-    ++i;
-  }
+  example::LimitFlags limits;
+  listen_flags.add_to(cli);
+  listen_flags.add_unix_to(cli);
+  tls.add_server_flags(cli);
+  limits.add_to(cli);
+  if (const auto status = example::parse_flags(cli, argc, argv)) return *status;
+  const std::string& unix_path = listen_flags.unix_path;  // empty: TCP
   if (const int status = tls.prepare_server("echo_server", !unix_path.empty())) return status;
 
   auto log = spdlog::stderr_color_mt("echo_server");
@@ -91,11 +55,12 @@ int main(int argc, char** argv) {
   WireframeServer server(app);
   limits.apply(server);
   const std::string where =
-      unix_path.empty() ? tls.prefix() + host + ":" + std::to_string(port) : "unix:" + unix_path;
+      unix_path.empty() ? tls.prefix() + listen_flags.host + ":" + std::to_string(listen_flags.port)
+                        : "unix:" + unix_path;
   try {
-    server.workers(workers).stop_on_signals();
+    server.workers(listen_flags.workers).stop_on_signals();
     if (unix_path.empty()) {
-      tls.bind(server, app, host, static_cast<std::uint16_t>(port));
+      tls.bind(server, app, listen_flags.host, listen_flags.port);
     } else {
       server.bind_unix(unix_path);
     }

@@ -17,27 +17,14 @@
 #include <string_view>
 #include <vector>
 
-#include "../common/example_flags.hpp"
+#include "../common/cli.hpp"
+#include "../common/endpoint_flags.hpp"
 #include "../common/run_bounded.hpp"
 
 using namespace wireframe;
 using namespace std::chrono_literals;
 
 namespace {
-
-using example::parse;
-
-constexpr std::string_view usage =
-    "usage: push_client --port N [--host ADDR] [--topic T] [--publish TEXT] [--burst N]\n"
-    "                   [--count N] [--quiet]\n"
-    "  --host ADDR      server address or name (default 127.0.0.1)\n"
-    "  --port N         server port (required)\n"
-    "  --topic T        topic to subscribe and publish to (default \"news\")\n"
-    "  --publish TEXT   publish TEXT to the topic once subscribed\n"
-    "  --burst N        publish N messages (\"TEXT 0\" .. \"TEXT N-1\") in one write (default 1)\n"
-    "  --count N        messages to wait for on the topic (default 1);\n"
-    "                   0 = do not subscribe, only publish\n"
-    "  --quiet          do not print each message and tick\n";
 
 constexpr std::uint32_t subscribe_id = 1, publish_id = 3, message_id = 100, tick_id = 101;
 constexpr auto deadline = 10s;
@@ -93,52 +80,39 @@ asio::awaitable<std::optional<std::string>> publish_burst(WireframeClient<>& cli
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string host = "127.0.0.1", topic = "news";
+  CLI::App cli("Subscribes to a push_server topic, publishes to it, prints what arrives.",
+               "push_client");
+  example::use_conventions(cli);
+  example::ConnectFlags connect_flags;
+  std::string topic = "news";
   std::optional<std::string> publish;
-  std::optional<unsigned long> port;
   unsigned long count = 1, burst = 1;
   bool quiet = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view flag = argv[i];
-    if (flag == "--help" || flag == "-h") {
-      std::cout << usage;
-      return 0;
-    }
-    if (flag == "--quiet") {  // the only flag without a value
-      quiet = true;
-      continue;
-    }
-    const std::string_view value = i + 1 < argc ? argv[i + 1] : "";
-    bool ok = i + 1 < argc;
-    unsigned long number = 0;
-    if (flag == "--host") {
-      host = value;
-      ok = ok && !host.empty();
-    } else if (flag == "--port") {
-      ok = ok && parse(value, 65535, number) && number > 0;
-      port = number;
-    } else if (flag == "--topic") {
-      topic = value;
-      ok = ok && !topic.empty() && topic.size() <= 255;
-    } else if (flag == "--publish") {
-      publish = value;
-    } else if (flag == "--burst") {
-      ok = ok && parse(value, 1'000'000, burst) && burst > 0;
-    } else if (flag == "--count") {
-      ok = ok && parse(value, 1'000'000, count);
-    } else {
-      ok = false;
-    }
-    if (!ok) {
-      std::cerr << "push_client: bad argument '" << flag << "'\n" << usage;
-      return 2;
-    }
-    ++i;
-  }
-  if (!port || (count == 0 && !publish) || (burst > 1 && !publish)) {
-    std::cerr << "push_client: --port is required, --count 0 and --burst need --publish\n" << usage;
-    return 2;
-  }
+  connect_flags.add_to(cli);
+  auto valid_topic = [](std::string& text) -> std::string {
+    return text.empty() || text.size() > 255 ? "a topic is 1 to 255 bytes" : "";
+  };
+  cli.add_option("--topic", topic, "topic to subscribe and publish to")
+      ->type_name("T")
+      ->check(CLI::Validator(valid_topic, ""));
+  cli.add_option("--publish", publish, "publish TEXT to the topic once subscribed")
+      ->type_name("TEXT");
+  cli.add_option("--burst", burst, "publish N messages (\"TEXT 0\" .. \"TEXT N-1\") in one write")
+      ->type_name("N")
+      ->transform(example::decimal(1, 1'000'000));
+  cli.add_option("--count", count,
+                 "messages to wait for on the topic; 0 = do not subscribe, only publish")
+      ->type_name("N")
+      ->transform(example::decimal(0, 1'000'000));
+  cli.add_flag("--quiet", quiet, "do not print each message and tick");
+  cli.callback([&] {  // runs inside the parse: its error is a bad flag (status 2)
+    if (publish) return;
+    if (count == 0) throw CLI::RequiresError("--count 0", "--publish");
+    if (burst > 1) throw CLI::RequiresError("--burst", "--publish");
+  });
+  if (const auto status = example::parse_flags(cli, argc, argv)) return *status;
+  const std::string& host = connect_flags.host;
+  const std::uint16_t port = *connect_flags.port;  // required
   std::cout << std::unitbuf;  // one line at a time, for scripts watching the output
 
   asio::io_context io;
@@ -148,10 +122,10 @@ int main(int argc, char** argv) {
 
   auto session = [&]() -> asio::awaitable<void> {
     WireframeClient<> client(io.get_executor());
-    const auto connect_error = co_await client.connect(host, static_cast<std::uint16_t>(*port));
+    const auto connect_error = co_await client.connect(host, port);
     if (connect_error) {
-      failure = "cannot connect to " + host + ":" + std::to_string(*port) + ": " +
-                connect_error.message();
+      failure =
+          "cannot connect to " + host + ":" + std::to_string(port) + ": " + connect_error.message();
       co_return;
     }
     if (count > 0) {

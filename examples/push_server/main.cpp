@@ -30,7 +30,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "../common/example_flags.hpp"
+#include "../common/cli.hpp"
+#include "../common/endpoint_flags.hpp"
+#include "../common/endpoint_text.hpp"
 #include "../common/limit_flags.hpp"
 #include "../common/tls_flags.hpp"
 
@@ -38,19 +40,7 @@ using namespace wireframe;
 
 namespace {
 
-using example::parse;
-using example::valid_address;
 using example::endpoint_text;
-
-constexpr std::string_view usage =
-    "usage: push_server [--host ADDR] [--port N] [--workers N] [--tick-ms MS] [--max-wait-ms MS]\n"
-    "                   [tls] [limits]\n"
-    "  --host ADDR        address to listen on (default 127.0.0.1)\n"
-    "  --port N           TCP port, 0 = any free port (default 7879)\n"
-    "  --workers N        worker threads (default 1)\n"
-    "  --tick-ms MS       TICK period in milliseconds, 0 = no ticks (default 1000)\n"
-    "  --max-wait-ms MS   longest a PUBLISH waits for one subscriber's full queue before it\n"
-    "                     counts as lagging (default 500)\n";
 
 // Message ids (docs/push-server-protocol.md).
 constexpr std::uint32_t subscribe_id = 1, unsubscribe_id = 2, publish_id = 3;
@@ -169,39 +159,25 @@ Response<Envelope> malformed() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string host = "127.0.0.1";
-  unsigned long port = 7879, workers = 1, tick_ms = 1000, max_wait_ms = 500;
-  example::LimitFlags limits;
+  CLI::App cli("A publish/subscribe broker on server pushes (docs/push-server-protocol.md).",
+               "push_server");
+  example::use_conventions(cli);
+  example::ListenFlags listen_flags(7879, 1);
+  unsigned long tick_ms = 1000, max_wait_ms = 500;
   example::TlsFlags tls;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view flag = argv[i];
-    if (flag == "--help" || flag == "-h") {
-      std::cout << usage << example::TlsFlags::server_usage << example::LimitFlags::usage;
-      return 0;
-    }
-    const std::string_view value = i + 1 < argc ? argv[i + 1] : "";
-    bool ok = i + 1 < argc;
-    if (flag == "--host") {
-      host = value;
-      ok = ok && valid_address(host);
-    } else if (flag == "--port") {
-      ok = ok && parse(value, 65535, port);
-    } else if (flag == "--workers") {
-      ok = ok && parse(value, 1024, workers) && workers > 0;
-    } else if (flag == "--tick-ms") {
-      ok = ok && parse(value, 3'600'000, tick_ms);
-    } else if (flag == "--max-wait-ms") {
-      ok = ok && parse(value, 3'600'000, max_wait_ms);
-    } else if (!limits.parse(flag, value, ok) && !tls.parse(flag, value, ok)) {
-      ok = false;
-    }
-    if (!ok) {
-      std::cerr << "push_server: bad argument '" << flag << "'\n"
-                << usage << example::TlsFlags::server_usage << example::LimitFlags::usage;
-      return 2;
-    }
-    ++i;
-  }
+  example::LimitFlags limits;
+  listen_flags.add_to(cli);
+  cli.add_option("--tick-ms", tick_ms, "TICK period in milliseconds, 0 = no ticks")
+      ->type_name("MS")
+      ->transform(example::decimal(0, 3'600'000));
+  cli.add_option("--max-wait-ms", max_wait_ms,
+                 "longest a PUBLISH waits for one subscriber's full queue before it counts as "
+                 "lagging")
+      ->type_name("MS")
+      ->transform(example::decimal(0, 3'600'000));
+  tls.add_server_flags(cli);
+  limits.add_to(cli);
+  if (const auto status = example::parse_flags(cli, argc, argv)) return *status;
   if (const int status = tls.prepare_server("push_server", false)) return status;
 
   auto log = spdlog::stderr_color_mt("push_server");
@@ -263,11 +239,11 @@ int main(int argc, char** argv) {
   WireframeServer server(app);
   limits.apply(server);
   try {
-    server.workers(workers).stop_on_signals();
-    tls.bind(server, app, host, static_cast<std::uint16_t>(port));
+    server.workers(listen_flags.workers).stop_on_signals();
+    tls.bind(server, app, listen_flags.host, listen_flags.port);
   } catch (const std::exception& e) {
-    std::cerr << "push_server: cannot listen on " << tls.prefix() << host << ":" << port << ": "
-              << e.what() << '\n';
+    std::cerr << "push_server: cannot listen on " << tls.prefix() << listen_flags.host << ":"
+              << listen_flags.port << ": " << e.what() << '\n';
     return 1;
   }
   std::cout << "listening on " << tls.bound_text(server) << std::endl;

@@ -28,7 +28,8 @@
 #include "kv_store.hpp"
 #include "resp_codec.hpp"
 #include "resp_packet.hpp"
-#include "../common/example_flags.hpp"
+#include "../common/cli.hpp"
+#include "../common/endpoint_flags.hpp"
 #include "../common/limit_flags.hpp"
 #include "../common/tls_flags.hpp"
 
@@ -39,20 +40,8 @@ using resp::RespPacket;
 
 namespace {
 
-using example::parse;
-using example::valid_address;
-
 using Reply = Response<RespPacket>;
 using App = WireframeApp<RespCodec, RespPacket>;
-
-constexpr std::string_view usage =
-    "usage: resp_server [--host ADDR] [--port N] [--workers N] [--max-bulk-len BYTES]\n"
-    "                   [--max-args N] [tls] [limits]\n"
-    "  --host ADDR           address to listen on (default 127.0.0.1)\n"
-    "  --port N              TCP port, 0 = any free port (default 6380)\n"
-    "  --workers N           worker threads (default 1)\n"
-    "  --max-bulk-len BYTES  largest argument accepted (default 536870912, as Redis)\n"
-    "  --max-args N          most arguments in one request (default 65536)\n";
 
 // --- commands ------------------------------------------------------------------------------------
 // Each handler turns the request into its reply in place and returns it: the packet's buffers
@@ -140,43 +129,23 @@ std::optional<RespPacket> error_reply(const RespPacket& request, const Wireframe
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string host = "127.0.0.1";
-  unsigned long long port = 6380, workers = 1;
+  CLI::App cli("A Redis-protocol (RESP2) server on wireframe: PING, ECHO, SET, GET, DEL, QUIT.",
+               "resp_server");
+  example::use_conventions(cli);
+  example::ListenFlags listen_flags(6380, 1);
   resp::Limits limits;
-  example::LimitFlags server_limits;
   example::TlsFlags tls;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view flag = argv[i];
-    if (flag == "--help" || flag == "-h") {
-      std::cout << usage << example::TlsFlags::server_usage << example::LimitFlags::usage;
-      return 0;
-    }
-    const std::string_view value = i + 1 < argc ? argv[i + 1] : "";
-    bool ok = i + 1 < argc;
-    unsigned long long n = 0;
-    if (flag == "--host") {
-      host = value;
-      ok = ok && valid_address(host);
-    } else if (flag == "--port") {
-      ok = ok && parse(value, 65535, port);
-    } else if (flag == "--workers") {
-      ok = ok && parse(value, 1024, workers) && workers > 0;
-    } else if (flag == "--max-bulk-len") {
-      ok = ok && parse(value, limits.max_request_length - 64, n) && n > 0;
-      limits.max_bulk_length = static_cast<std::size_t>(n);
-    } else if (flag == "--max-args") {
-      ok = ok && parse(value, 1ull << 31, n) && n > 0;
-      limits.max_array_elements = static_cast<std::size_t>(n);
-    } else if (!server_limits.parse(flag, value, ok) && !tls.parse(flag, value, ok)) {
-      ok = false;
-    }
-    if (!ok) {
-      std::cerr << "resp_server: bad argument '" << flag << "'\n"
-                << usage << example::TlsFlags::server_usage << example::LimitFlags::usage;
-      return 2;
-    }
-    ++i;
-  }
+  example::LimitFlags server_limits;
+  listen_flags.add_to(cli);
+  cli.add_option("--max-bulk-len", limits.max_bulk_length, "largest argument accepted (as Redis)")
+      ->type_name("BYTES")
+      ->transform(example::decimal(1, limits.max_request_length - 64));
+  cli.add_option("--max-args", limits.max_array_elements, "most arguments in one request")
+      ->type_name("N")
+      ->transform(example::decimal(1, 1ull << 31));
+  tls.add_server_flags(cli);
+  server_limits.add_to(cli);
+  if (const auto status = example::parse_flags(cli, argc, argv)) return *status;
   if (const int status = tls.prepare_server("resp_server", false)) return status;
 
   auto log = spdlog::stderr_color_mt("resp_server");
@@ -186,7 +155,7 @@ int main(int argc, char** argv) {
   server_limits.apply(builder)
                  .with_codec(RespCodec(limits))
                  // One worker needs no sharding (one uncontended lock); several get 64 shards.
-                 .with_state(std::make_shared<KeyValueStore>(workers == 1 ? 1 : 64))
+                 .with_state(std::make_shared<KeyValueStore>(listen_flags.workers == 1 ? 1 : 64))
                  .route(resp::cmd_ping, ping)
                  .route(resp::cmd_echo, echo)
                  .route(resp::cmd_set, set)
@@ -206,11 +175,11 @@ int main(int argc, char** argv) {
   WireframeServer server(app);
   server_limits.apply(server);
   try {
-    server.workers(workers).stop_on_signals();
-    tls.bind(server, app, host, static_cast<std::uint16_t>(port));
+    server.workers(listen_flags.workers).stop_on_signals();
+    tls.bind(server, app, listen_flags.host, listen_flags.port);
   } catch (const std::exception& e) {
-    std::cerr << "resp_server: cannot listen on " << tls.prefix() << host << ":" << port << ": "
-              << e.what() << '\n';
+    std::cerr << "resp_server: cannot listen on " << tls.prefix() << listen_flags.host << ":"
+              << listen_flags.port << ": " << e.what() << '\n';
     return 1;
   }
   std::cout << "listening on " << tls.bound_text(server) << std::endl;

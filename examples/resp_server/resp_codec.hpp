@@ -22,11 +22,12 @@
 
 #include <wireframe/buffer/byte_buffer.hpp>
 #include <wireframe/codec/frame_codec.hpp>
+#include <wireframe/codec/unframed.hpp>
 #include <wireframe/error/errc.hpp>
 
 #include <concepts>
 #include <cstddef>
-#include <functional>
+#include <utility>
 #include <span>
 #include <stdexcept>
 #include <system_error>
@@ -63,11 +64,7 @@ class RespCodec {
   template <class Fill>
     requires std::invocable<Fill&, std::span<std::byte>>
   [[nodiscard]] std::error_code encode(std::size_t body_len, wireframe::ByteBuffer& out, Fill&& fill) const {
-    const std::span<std::byte> dst = out.prepare(body_len);
-    if (dst.size() < body_len) return wireframe::errc::frame_too_large;  // the buffer's cap
-    std::invoke(fill, dst);
-    out.commit(body_len);
-    return {};
+    return wireframe::encode_unframed(body_len, out, std::forward<Fill>(fill));
   }
 
   [[nodiscard]] std::size_t max_frame_length() const noexcept { return limits_.max_request_length; }

@@ -10,6 +10,7 @@
 
 #include "wireframe/codec/frame_codec.hpp"
 #include "wireframe/codec/length_delimited.hpp"
+#include "wireframe/codec/unframed.hpp"
 
 #include "wireframe/packet/envelope.hpp"
 #include "wireframe/packet/message.hpp"
