@@ -87,6 +87,7 @@ class PgPacket {
   // Starts (or continues) writing backend messages into this packet.
   [[nodiscard]] MessageWriter writer() { return MessageWriter(reply_); }
   void clear_reply() noexcept { reply_.clear(); }
+  void reserve_reply(std::size_t bytes) { reply_.reserve(bytes); }
   [[nodiscard]] std::size_t reply_size() const noexcept { return reply_.size(); }
   [[nodiscard]] std::span<const std::byte> reply_bytes() const noexcept { return reply_; }
   // A packet holding the messages `write(MessageWriter&)` writes.

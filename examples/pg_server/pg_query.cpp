@@ -51,9 +51,15 @@ class Output {
 
   // The writer of the current packet; a new packet once the current one is full.
   MessageWriter writer() {
-    if (packets_.back().reply_size() >= chunk_) packets_.emplace_back();
+    if (packets_.back().reply_size() >= chunk_) {
+      packets_.emplace_back();
+      reserve();  // a large answer: more full packets follow
+    }
     return packets_.back().writer();
   }
+  // Room for a whole packet (and the row that overflows it) in the current one, so that filling
+  // it takes one allocation instead of one per doubling of its buffer.
+  void reserve() { packets_.back().reserve_reply(chunk_ + chunk_ / 4); }
   [[nodiscard]] bool full() const noexcept { return packets_.back().reply_size() >= chunk_; }
   // Everything written so far (packets with something in them), leaving the output empty.
   std::vector<PgPacket> take() {
@@ -365,6 +371,7 @@ wireframe::Stream<PgPacket> stream_rest(std::shared_ptr<QueryRun> run, std::vect
     if (s.start <= s.stop) from = s.start;
     bool cancelled = false;
     while (from) {
+      out.reserve();
       from = write_series_rows(out, *from, s.stop, count);
       if (!from) break;
       for (PgPacket& p : out.take()) co_yield std::move(p);
