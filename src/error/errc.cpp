@@ -34,6 +34,8 @@ class category final : public std::error_category {
       case errc::preamble_invalid: return "invalid preamble";
       case errc::preamble_too_large: return "preamble too large";
       case errc::preamble_timed_out: return "preamble timed out";
+      case errc::read_idle_timed_out: return "nothing read for longer than the read-idle timeout";
+      case errc::closed_by_request: return "closed on request (PushHandle::close)";
     }
     return "unknown wireframe error";
   }

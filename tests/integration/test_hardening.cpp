@@ -222,6 +222,127 @@ TEST_CASE("handshake_timeout closes a connection that sends no first frame",
 }
 
 namespace {
+// Route 2: starts pushing a frame every 50 ms to its connection (for at most 3 s, and until the
+// connection has ended), so that the connection is never idle for writes.
+asio::awaitable<Resp> start_ticker(Envelope&, ConnectionContext& ctx) {
+  auto ticker = [](PushHandle<Envelope> handle) -> asio::awaitable<void> {
+    for (int i = 0; i < 60; ++i) {
+      if (co_await handle.push(Envelope(9, 0, "tick"))) co_return;
+      co_await sleep_for(50ms);
+    }
+  };
+  asio::co_spawn(ctx.executor(), ticker(ctx.push_handle<Envelope>()), asio::detached);
+  co_return Resp{};
+}
+
+// Route 3: sets this connection's read-idle timeout to the milliseconds in the payload (MQTT's
+// CONNECT with its keep-alive); route 4 its idle timeout.
+std::chrono::milliseconds millis_in(const Envelope& req) {
+  return std::chrono::milliseconds(std::stol(std::string(req.payload_text())));
+}
+Resp set_read_idle(Envelope& req, ConnectionContext& ctx) {
+  ctx.set_read_idle_timeout(millis_in(req));
+  return std::move(req);
+}
+Resp set_idle(Envelope& req, ConnectionContext& ctx) {
+  ctx.set_idle_timeout(millis_in(req));
+  return std::move(req);
+}
+
+// Receives (pushes included) until the connection ends; the error it ended with.
+asio::awaitable<std::error_code> receive_until_closed(WireframeClient<>& client) {
+  for (int i = 0; i < 10'000; ++i) {
+    auto [ec, f] = co_await client.receive();
+    if (ec) co_return ec;
+  }
+  co_return std::error_code{};
+}
+}  // namespace
+
+TEST_CASE("read_idle_timeout closes a peer that only receives, though pushes keep it busy",
+          "[integration][hardening][timeouts]") {
+  TeardownLog log;
+  ServerFixture fx(with_teardown_log(WireframeApp<>()
+                                         .route(1, echo)
+                                         .route(2, start_ticker)
+                                         .idle_timeout(300ms)  // never trips: the ticker writes
+                                         .read_idle_timeout(400ms),
+                                     log)
+                       .build());
+  run_async([&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    WireframeClient<> silent(ex), chatty(ex);
+    CO_REQUIRE_OK(silent.connect(fx.endpoint()));
+    CO_REQUIRE_OK(chatty.connect(fx.endpoint()));
+    CO_REQUIRE_OK(silent.send(Envelope(2, 1, "")));
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 10; ++i) {  // 1 s of requests every 100 ms: never read-idle
+      auto [ec, r] = co_await chatty.call(Envelope(1, 0, "ping"));
+      REQUIRE_FALSE(ec);
+      co_await sleep_for(100ms);
+    }
+    const std::error_code end = co_await receive_until_closed(silent);  // not inside CHECK: g++ 12
+    CHECK(end == make_error_code(errc::connection_closed));
+    CHECK(std::chrono::steady_clock::now() - start >= 400ms);
+    CO_REQUIRE(eventually_async([&] { return log.size() == 1; }));
+    CHECK(log.reasons()[0] == make_error_code(errc::read_idle_timed_out));
+    auto [ec, r] = co_await chatty.call(Envelope(1, 0, "still here"));
+    CHECK_FALSE(ec);
+  }, 20s);
+}
+
+TEST_CASE("a handler sets its connection's read-idle and idle timeouts with no timeout on before",
+          "[integration][hardening][timeouts]") {
+  TeardownLog log;
+  // Every timeout off: the connections start without a watchdog, which a handler's call starts.
+  ServerFixture fx(with_teardown_log(WireframeApp<>()
+                                         .route(1, echo)
+                                         .route(3, set_read_idle)
+                                         .route(4, set_idle)
+                                         .read_timeout(0ms)
+                                         .write_timeout(0ms),
+                                     log)
+                       .build());
+  run_async([&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    WireframeClient<> shortened(ex), idle(ex), keeps_alive(ex), untouched(ex);
+    CO_REQUIRE_OK(shortened.connect(fx.endpoint()));
+    CO_REQUIRE_OK(idle.connect(fx.endpoint()));
+    CO_REQUIRE_OK(keeps_alive.connect(fx.endpoint()));
+    CO_REQUIRE_OK(untouched.connect(fx.endpoint()));
+    // 60 s first, then 300 ms: the watchdog sleeping towards the first must wake for the second.
+    auto [ec0, r0] = co_await shortened.call(Envelope(3, 0, "60000"));
+    REQUIRE_FALSE(ec0);
+    auto [ec00, r00] = co_await shortened.call(Envelope(3, 0, "300"));
+    REQUIRE_FALSE(ec00);
+    auto [ec1, r1] = co_await idle.call(Envelope(4, 0, "300"));
+    REQUIRE_FALSE(ec1);
+    auto [ec2, r2] = co_await keeps_alive.call(Envelope(3, 0, "300"));
+    REQUIRE_FALSE(ec2);
+    auto [ec3, r3] = co_await untouched.call(Envelope(1, 0, "hello"));
+    REQUIRE_FALSE(ec3);
+    for (int i = 0; i < 10; ++i) {  // 1 s: keeps_alive pings every 100 ms, the others are silent
+      auto [ec, r] = co_await keeps_alive.call(Envelope(1, 0, "ping"));
+      REQUIRE_FALSE(ec);
+      co_await sleep_for(100ms);
+    }
+    const std::error_code end1 = co_await receive_until_closed(shortened);  // not inside CHECK: g++ 12
+    const std::error_code end2 = co_await receive_until_closed(idle);
+    CHECK(end1 == make_error_code(errc::connection_closed));
+    CHECK(end2 == make_error_code(errc::connection_closed));
+    CO_REQUIRE(eventually_async([&] { return log.size() == 2; }));
+    auto reasons = log.reasons();
+    std::sort(reasons.begin(), reasons.end(), [](auto a, auto b) { return a.value() < b.value(); });
+    CHECK(reasons == std::vector<std::error_code>{make_error_code(errc::idle_timed_out),
+                                                  make_error_code(errc::read_idle_timed_out)});
+    auto [ec4, r4] = co_await keeps_alive.call(Envelope(1, 0, "alive"));
+    CHECK_FALSE(ec4);
+    auto [ec5, r5] = co_await untouched.call(Envelope(1, 0, "alive"));  // no timeout: still open
+    CHECK_FALSE(ec5);
+  }, 20s);
+}
+
+namespace {
 // Records the errors a protocol's handle_error sees (hooks run on the server's threads).
 struct ErrorRecorder {
   using hooks = protocol_hooks<hook::handle_error>;

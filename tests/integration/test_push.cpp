@@ -1,6 +1,7 @@
 // Server-initiated pushes: priorities, fairness, back-pressure, other threads, closed connections.
 // (fmt::format, not "x" + std::to_string(i): g++ 12 at -O3 raises a false -Wrestrict on that.)
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <mutex>
 #include <optional>
@@ -726,6 +727,58 @@ TEST_CASE("try_push_for waits for a rate-limit token, but no longer than its tim
     CHECK(steady_clock::now() - t0 < 2s);
     auto paced = co_await q.handle.try_push_for(Envelope(7, 0, "b"), 5s);  // the token comes
     CHECK(paced.ok());
+  });
+}
+
+
+TEST_CASE("PushHandle::close from another thread: graceful writes what is queued, immediate does not wait",
+          "[integration][push][close]") {
+  std::mutex mutex;
+  std::vector<PushHandle<Envelope>> handles;  // in connection order
+  TeardownLog log;
+  auto app = WireframeApp<>()
+                 .route(1, [&](Envelope& req, ConnectionContext& ctx) -> Resp {
+                   std::lock_guard lock(mutex);
+                   handles.push_back(ctx.push_handle<Envelope>());
+                   return std::move(req);
+                 })
+                 .on_connection_teardown([&log](ConnectionContext&, std::error_code ec) { log.add(ec); })
+                 .build();
+  ServerFixture fx(app);
+  auto handle = [&](std::size_t i) {
+    std::lock_guard lock(mutex);
+    return handles.at(i);
+  };
+  run_async([&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    WireframeClient<> graceful(ex), immediate(ex), bystander(ex);
+    std::array<WireframeClient<>*, 3> clients{&graceful, &immediate, &bystander};  // no braced list across co_await (g++ 12)
+    for (auto* c : clients) {
+      CO_REQUIRE_OK(c->connect(fx.endpoint()));
+      auto [ec, r] = co_await c->call(Envelope(1, 0, "register"));
+      REQUIRE_FALSE(ec);
+    }
+    // Graceful, from a thread that is not an Asio thread: the three frames pushed before it
+    // are written, then the connection ends.
+    std::thread([h = handle(0)]() mutable {
+      for (int i = 0; i < 3; ++i) expect(h.try_push(Envelope(7, 0, fmt::format("p{}", i))).ok());
+      expect(h.close());
+    }).join();
+    auto texts = co_await receive_texts(graceful, 3);
+    CHECK(texts == names({"p0", "p1", "p2"}));
+    auto [ec0, none0] = co_await graceful.receive();
+    CHECK(ec0 == make_error_code(errc::connection_closed));
+    // Immediate: the connection ends without waiting for anything.
+    std::thread([h = handle(1)]() mutable { expect(h.close(CloseMode::immediate)); }).join();
+    auto [ec1, none1] = co_await immediate.receive();
+    CHECK(ec1);
+    CO_REQUIRE(eventually_async([&] { return log.size() == 2; }));
+    for (const auto& reason : log.reasons()) CHECK(reason == make_error_code(errc::closed_by_request));
+    CO_REQUIRE(eventually_async([&] { return handle(0).is_closed() && handle(1).is_closed(); }));
+    CHECK_FALSE(handle(0).close());  // the connection has ended: nothing to ask
+    auto [ec2, r2] = co_await bystander.call(Envelope(1, 0, "unaffected"));
+    CHECK_FALSE(ec2);
+    CHECK(server_side_failures.exchange(0) == 0);
   });
 }
 

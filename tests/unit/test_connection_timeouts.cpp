@@ -109,4 +109,51 @@ TEST_CASE("next_check: the earliest deadline, never later than the shortest time
   CHECK(t.next_check(t0 + 400ms) == t0 + 1400ms);  // the cap: now + the shortest timeout
 }
 
+
+TEST_CASE("read-idle counts from the last byte read, and writing does not extend it",
+          "[unit][timeouts]") {
+  ConnectionTimeouts t({0ms, 0ms, 0ms, 0ms, 500ms}, t0);
+  CHECK(t.any());
+  t.on_read(t0 + 100ms, 1, false);
+  for (int i = 1; i < 10; ++i) {  // a push every 100 ms: the connection is busy, not read from
+    t.write_started(t0 + i * 100ms);
+    t.write_finished(t0 + i * 100ms);
+  }
+  CHECK_FALSE(t.expired(t0 + 599ms));
+  CHECK(t.expired(t0 + 600ms) == errc::read_idle_timed_out);
+  CHECK(t.next_check(t0 + 300ms) == t0 + 600ms);
+}
+
+TEST_CASE("read-idle stops while the connection stops reading and restarts after",
+          "[unit][timeouts]") {
+  ConnectionTimeouts t({0ms, 0ms, 0ms, 0ms, 500ms}, t0);
+  t.reader_paused(true, t0 + 100ms);
+  CHECK_FALSE(t.expired(t0 + 10s));  // back-pressure is not the peer's silence
+  t.reader_paused(false, t0 + 10s);
+  CHECK_FALSE(t.expired(t0 + 10s + 499ms));
+  CHECK(t.expired(t0 + 10s + 500ms) == errc::read_idle_timed_out);
+  t.draining();  // a connection that reads no more cannot be read-idle
+  CHECK_FALSE(t.expired(t0 + 1h));
+}
+
+TEST_CASE("idle and read-idle set while running count from the last activity",
+          "[unit][timeouts]") {
+  ConnectionTimeouts t({0ms, 0ms, 0ms, 0ms, 0ms}, t0);
+  CHECK_FALSE(t.any());
+  t.on_read(t0 + 1s, 1, false);
+  t.set_read_idle(1500ms);  // a handler learnt the peer's keep-alive at t0 + 1.2 s
+  CHECK(t.any());
+  CHECK(t.next_check(t0 + 1200ms) == t0 + 2500ms);
+  CHECK_FALSE(t.expired(t0 + 2499ms));
+  CHECK(t.expired(t0 + 2500ms) == errc::read_idle_timed_out);
+  t.set_read_idle(0ms);  // switched off again
+  CHECK_FALSE(t.any());
+  CHECK_FALSE(t.expired(t0 + 1h));
+  t.set_idle(2s);
+  t.write_started(t0 + 3s);
+  t.write_finished(t0 + 3s);  // for idle, a write is activity
+  CHECK_FALSE(t.expired(t0 + 4999ms));
+  CHECK(t.expired(t0 + 5s) == errc::idle_timed_out);
+}
+
 }  // namespace test_connection_timeouts_cpp

@@ -118,4 +118,35 @@ TEST_CASE("lookups from many threads run alongside registration", "[registry]") 
   CHECK(registry.entry_count() == 64);
 }
 
+
+namespace {
+// Counts the wake-ups the queues give the actor.
+struct CountingWake final : detail::Wake {
+  std::atomic<int> rings{0};
+  void ring() noexcept override { ++rings; }
+};
+}  // namespace
+
+TEST_CASE("a close request through a handle wakes the actor once per call and keeps the strongest",
+          "[registry][close]") {
+  CountingWake wake;
+  auto q = std::make_shared<Queues>(wake, 3, 4, 4);
+  PushHandle<Envelope> handle(q);
+  CHECK_FALSE(q->take_close_request());  // none yet: one atomic load
+  CHECK(handle.close());                 // graceful by default
+  CHECK(wake.rings == 1);
+  CHECK(handle.close(CloseMode::immediate));
+  CHECK(handle.close());                 // a weaker request does not downgrade it
+  CHECK(wake.rings == 3);
+  CHECK(q->take_close_request() == CloseMode::immediate);
+  CHECK_FALSE(q->take_close_request());  // taken
+  CHECK(handle.close());
+  CHECK(q->take_close_request() == CloseMode::graceful);
+  q->close();  // the connection is ending: a request asks nothing and wakes nobody
+  CHECK_FALSE(handle.close(CloseMode::immediate));
+  CHECK_FALSE(q->take_close_request());
+  CHECK(wake.rings == 4);
+  CHECK_FALSE(PushHandle<Envelope>().close());  // an empty handle has no connection
+}
+
 }  // namespace test_session_registry_cpp

@@ -75,6 +75,7 @@ bool is_disconnect(const std::error_code& ec) noexcept;
 template <class App, StreamSocket Socket = GenericSocket>
 class ConnectionActor final : public TrackedConnection,
                               public detail::UsageSource,
+                              public detail::ConnectionControl,
                               public detail::Wake {
   using C = typename App::codec_type;
   using P = typename App::packet_type;
@@ -125,8 +126,13 @@ class ConnectionActor final : public TrackedConnection,
     return {inbound_bytes_, pushes_.outbound_bytes(), pushes_.paused()};
   }
 
-  // From the push queues, on any thread: frames were pushed (detail::Wake).
+  // From the push queues, on any thread: frames were pushed, or PushHandle::close() was
+  // called (detail::Wake).
   void ring() noexcept override;
+
+  // From a handler or hook of this connection, through its ConnectionContext.
+  void set_idle_timeout(std::chrono::milliseconds t) noexcept override;
+  void set_read_idle_timeout(std::chrono::milliseconds t) noexcept override;
 
  private:
   struct Block;  // the one allocation: push queues and actor (impl/lifecycle.hpp)
@@ -257,7 +263,9 @@ class ConnectionActor final : public TrackedConnection,
   void watchdog();
   clock::time_point next_watchdog_check(clock::time_point now) const;
   void rearm_reassembly_timer();
+  void rearm_watchdog();
   void on_timeout(errc which);
+  void close_on_request(CloseMode mode);
 
   typename Stack::fragments_type& frag() noexcept { return stack_.fragments(); }
   const typename Stack::fragments_type& frag() const noexcept { return stack_.fragments(); }
@@ -326,6 +334,7 @@ class ConnectionActor final : public TrackedConnection,
   bool writer_busy_ = false;                // a run is posted, running, or awaiting a write
   bool dispatcher_running_ = false;
   bool timer_pending_ = false;              // the watchdog's wait is pending
+  bool watchdog_posted_ = false;            // a first run of the watchdog is posted (rearm_watchdog)
   bool finished_ = false;
   // The reader's state.
   bool reader_op_ = false;                  // a wait or read of the reader's is pending

@@ -14,7 +14,12 @@
 //   write      a write in progress that has made no progress for `write` (the peer stopped
 //              reading).
 //   idle       no byte read or written for `idle`.
+//   read_idle  no byte read for `read_idle`, whatever was written. Suspended, like `read`, while
+//              the connection itself stops reading.
 //   handshake  no complete frame within `handshake` of the connection's start.
+//
+// idle and read_idle may change while the connection runs (set_idle, set_read_idle: a handler
+// learnt the peer's keep-alive); the new value counts from the last activity.
 
 #include <algorithm>
 #include <chrono>
@@ -35,15 +40,21 @@ class ConnectionTimeouts {
     std::chrono::milliseconds write{0};
     std::chrono::milliseconds idle{0};
     std::chrono::milliseconds handshake{0};
+    std::chrono::milliseconds read_idle{0};
   };
 
   ConnectionTimeouts(const Settings& s, time_point start) noexcept
-      : s_(s), started_(start), last_activity_(start) {}
+      : s_(s), started_(start), last_activity_(start), last_read_(start) {}
 
   // True when no timeout is on: the actor then runs no watchdog for them.
   [[nodiscard]] bool any() const noexcept {
-    return on(s_.read) || on(s_.write) || on(s_.idle) || on(s_.handshake);
+    return on(s_.read) || on(s_.write) || on(s_.idle) || on(s_.handshake) || on(s_.read_idle);
   }
+
+  // A new idle or read-idle timeout for this connection (zero: off), counted from the last
+  // activity it measures. The watchdog must look again if the next check moved earlier.
+  void set_idle(std::chrono::milliseconds t) noexcept { s_.idle = t; }
+  void set_read_idle(std::chrono::milliseconds t) noexcept { s_.read_idle = t; }
 
   // --- what the reader reports -------------------------------------------------------------
 
@@ -51,6 +62,7 @@ class ConnectionTimeouts {
   // `partial` (bytes of an unfinished frame are buffered).
   void on_read(time_point now, std::size_t frames, bool partial) noexcept {
     last_activity_ = now;
+    last_read_ = now;
     if (frames > 0) got_frame_ = true;
     // After a complete frame, the bytes left over arrived in this very read: a new frame starts
     // now. Without one, an unfinished frame keeps the time of its first byte.
@@ -66,7 +78,10 @@ class ConnectionTimeouts {
   // The connection stops reading (back-pressure) or reads again.
   void reader_paused(bool paused, time_point now) noexcept {
     reader_paused_ = paused;
-    if (!paused && partial_since_) partial_since_ = now;  // the peer was not the one waiting
+    if (paused) return;
+    // The peer was not the one waiting: its clocks restart.
+    if (partial_since_) partial_since_ = now;
+    last_read_ = now;
   }
   // The reader has ended (EOF, shutdown, error): read and handshake timeouts no longer apply.
   void reader_done() noexcept {
@@ -100,12 +115,13 @@ class ConnectionTimeouts {
   // --- what the watchdog asks ----------------------------------------------------------------
 
   // The timeout that has expired at `now`, if any (the first in the order write, read,
-  // handshake, idle).
+  // handshake, idle, read_idle).
   [[nodiscard]] std::optional<errc> expired(time_point now) const noexcept {
     if (const auto d = write_deadline(); d && now >= *d) return errc::write_timed_out;
     if (const auto d = read_deadline(); d && now >= *d) return errc::read_timed_out;
     if (const auto d = handshake_deadline(); d && now >= *d) return errc::handshake_timed_out;
     if (const auto d = idle_deadline(); d && now >= *d) return errc::idle_timed_out;
+    if (const auto d = read_idle_deadline(); d && now >= *d) return errc::read_idle_timed_out;
     return std::nullopt;
   }
 
@@ -113,7 +129,8 @@ class ConnectionTimeouts {
   // `now` plus the shortest enabled timeout (see the top of this file).
   [[nodiscard]] time_point next_check(time_point now) const noexcept {
     time_point next = now + shortest();
-    for (const auto& d : {write_deadline(), read_deadline(), handshake_deadline(), idle_deadline()}) {
+    for (const auto& d : {write_deadline(), read_deadline(), handshake_deadline(), idle_deadline(),
+                          read_idle_deadline()}) {
       if (d) next = std::min(next, *d);
     }
     return next;
@@ -124,7 +141,7 @@ class ConnectionTimeouts {
 
   [[nodiscard]] duration shortest() const noexcept {
     duration best = duration::max();
-    for (const auto t : {s_.read, s_.write, s_.idle, s_.handshake}) {
+    for (const auto t : {s_.read, s_.write, s_.idle, s_.handshake, s_.read_idle}) {
       if (on(t)) best = std::min<duration>(best, t);
     }
     return best == duration::max() ? std::chrono::hours(24) : best;
@@ -146,10 +163,15 @@ class ConnectionTimeouts {
     if (!on(s_.idle) || idle_off_ || writing_) return std::nullopt;  // a stalled write is write_timeout's
     return last_activity_ + s_.idle;
   }
+  [[nodiscard]] std::optional<time_point> read_idle_deadline() const noexcept {
+    if (!on(s_.read_idle) || reader_paused_ || reader_done_) return std::nullopt;
+    return last_read_ + s_.read_idle;
+  }
 
   Settings s_;
   time_point started_;
   time_point last_activity_;
+  time_point last_read_;
   time_point write_progress_{};
   std::optional<time_point> partial_since_;
   bool got_frame_ = false;

@@ -2,7 +2,9 @@
 // ConnectionContext: what a handler (and a hook) knows about its connection. One per
 // connection, owned by the actor, used only on the connection's thread.
 
+#include <algorithm>
 #include <any>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <stdexcept>
@@ -35,6 +37,16 @@ class UsageSource {
 
  protected:
   ~UsageSource() = default;
+};
+
+// Implemented by the connection actor: what a handler may change about its own connection.
+class ConnectionControl {
+ public:
+  virtual void set_idle_timeout(std::chrono::milliseconds t) noexcept = 0;
+  virtual void set_read_idle_timeout(std::chrono::milliseconds t) noexcept = 0;
+
+ protected:
+  ~ConnectionControl() = default;
 };
 }  // namespace detail
 
@@ -111,6 +123,19 @@ class ConnectionContext {
   // Set once by the connection actor.
   void set_usage_source(const detail::UsageSource* source) noexcept { usage_ = source; }
 
+  // This connection's idle timeout (nothing read or written for `t`) and read-idle timeout
+  // (nothing read for `t`), replacing the app's (WireframeApp::idle_timeout,
+  // read_idle_timeout) from now on: for a peer that says how long it may be silent, as MQTT's
+  // keep-alive. Zero or less switches one off. Counted from the connection's last activity.
+  void set_idle_timeout(std::chrono::milliseconds t) noexcept {
+    if (control_ != nullptr) control_->set_idle_timeout(std::max(t, std::chrono::milliseconds::zero()));
+  }
+  void set_read_idle_timeout(std::chrono::milliseconds t) noexcept {
+    if (control_ != nullptr) control_->set_read_idle_timeout(std::max(t, std::chrono::milliseconds::zero()));
+  }
+  // Set once by the connection actor.
+  void set_control(detail::ConnectionControl* control) noexcept { control_ = control; }
+
   // Asks the connection to close once the current response has been written.
   void close() noexcept { close_requested_ = true; }
   [[nodiscard]] bool close_requested() const noexcept { return close_requested_; }
@@ -129,6 +154,7 @@ class ConnectionContext {
   std::type_index push_type_ = typeid(void);
   const detail::ReassemblyStatsSource* reassembly_ = nullptr;
   const detail::UsageSource* usage_ = nullptr;
+  detail::ConnectionControl* control_ = nullptr;
   bool close_requested_ = false;
 };
 

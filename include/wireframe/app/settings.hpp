@@ -64,6 +64,9 @@ struct ConnectionSettings {
   std::chrono::milliseconds write_timeout{30'000};
   // No byte read or written for this long.
   std::chrono::milliseconds idle_timeout{0};
+  // No byte read for this long, whatever was written (Netty's readerIdleTime): a peer that only
+  // receives pushes must still send something (a heartbeat) within it.
+  std::chrono::milliseconds read_idle_timeout{0};
   // The first frame must be complete within this time of the connection's start. Also bounds
   // a TLS handshake (zero: read_timeout does).
   std::chrono::milliseconds handshake_timeout{0};

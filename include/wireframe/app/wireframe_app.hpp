@@ -331,8 +331,9 @@ class WireframeApp {
     settings_.max_outbound_bytes = bytes;
     return *this;
   }
-  // Timeouts; zero switches one off. Defaults: read 30 s, write 30 s, idle off, handshake off,
-  // preamble as the TLS handshake, linger 2 s.
+  // Timeouts; zero switches one off. Defaults: read 30 s, write 30 s, idle off, read-idle off,
+  // handshake off, preamble as the TLS handshake, linger 2 s. A handler may change idle and
+  // read-idle for its own connection (ConnectionContext::set_idle_timeout).
   WireframeApp& read_timeout(std::chrono::milliseconds t) {
     settings_.read_timeout = t;
     return *this;
@@ -343,6 +344,10 @@ class WireframeApp {
   }
   WireframeApp& idle_timeout(std::chrono::milliseconds t) {
     settings_.idle_timeout = t;
+    return *this;
+  }
+  WireframeApp& read_idle_timeout(std::chrono::milliseconds t) {
+    settings_.read_idle_timeout = t;
     return *this;
   }
   WireframeApp& handshake_timeout(std::chrono::milliseconds t) {
@@ -555,7 +560,7 @@ void WireframeApp<C, P, E, Stages...>::check_budgets() const {
                             "0 <= low watermark <= high watermark (> 0) <= max_outbound_bytes");
   }
   if (s.read_timeout < negative || s.write_timeout < negative || s.idle_timeout < negative ||
-      s.handshake_timeout < negative || s.preamble_timeout < negative || s.linger_timeout < negative) {
+      s.read_idle_timeout < negative || s.handshake_timeout < negative || s.preamble_timeout < negative || s.linger_timeout < negative) {
     throw std::system_error(make_error_code(errc::invalid_configuration),
                             "timeouts must not be negative (zero switches one off)");
   }

@@ -30,6 +30,8 @@ enum class errc {
   preamble_invalid,      // the preamble's decoder refused the bytes (WireframeApp::with_preamble)
   preamble_too_large,    // no preamble within the decoder's max_size() bytes
   preamble_timed_out,    // the preamble was not complete within preamble_timeout
+  read_idle_timed_out,   // nothing was read for read_idle_timeout
+  closed_by_request,     // PushHandle::close() asked the connection to end
 };
 
 const std::error_category& wireframe_category() noexcept;

@@ -9,6 +9,7 @@
 //   co_await handle.try_push_for(frame, 100ms);                 // waits for room, bounded
 //   co_await handle.push(frame);                                // waits for room
 //   handle.push_with_policy(frame, PushPriority::low, PushPolicy::drop_to_dlq);
+//   handle.close(CloseMode::immediate);                         // ends the connection
 //
 // Who keeps a frame that was not queued (docs/duplex-messaging.md, "push, try_push, ..."):
 //   - a call that returns PushResult hands it back (try_push, try_push_for,
@@ -139,6 +140,13 @@ class PushHandle {
   }
   // True once the connection has ended (or is shutting down and accepts no more pushes).
   [[nodiscard]] bool is_closed() const { return !queues_ || queues_->closed(); }
+
+  // Asks the connection to end, from any thread: gracefully (what is queued is still written)
+  // or at once (push_queues.hpp, CloseMode). Returns at once; the connection ends on its own
+  // thread with errc::closed_by_request (its teardown hook sees that reason). For a broker
+  // taking over a client id, or a subscriber too slow for its queue. False when the connection
+  // is ending already (or the handle is empty): nothing was asked.
+  bool close(CloseMode mode = CloseMode::graceful) { return queues_ && queues_->request_close(mode); }
 
  private:
   static PushResult<F> refused(std::error_code ec, F&& frame) { return {ec, std::move(frame)}; }

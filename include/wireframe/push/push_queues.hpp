@@ -28,6 +28,13 @@ namespace wireframe {
 
 enum class PushPriority { high, low };
 
+// How PushHandle::close() ends a connection (errc::closed_by_request either way).
+enum class CloseMode {
+  graceful,   // as a graceful shutdown: stop reading, finish the command in flight, write what
+              // is queued (a write that stalls is bounded by write_timeout)
+  immediate,  // as a hard close: now; what is queued goes to the dead letter queue
+};
+
 // A token bucket: `rate` pushes per second on average, bursts up to `burst`. rate 0 = no limit.
 struct PushRateLimit {
   double rate = 0;
@@ -135,6 +142,29 @@ class PushQueues {
   [[nodiscard]] bool closed() const {
     std::lock_guard lock(mutex_);
     return closed_;
+  }
+
+  // Producer side (any thread): asks the connection to end (PushHandle::close). Keeps the
+  // strongest request until the actor takes it, and wakes the actor as a push does. False when
+  // the queues are closed already: the connection is ending anyway.
+  bool request_close(CloseMode mode) {
+    const int wanted = mode == CloseMode::immediate ? close_immediate : close_graceful;
+    std::lock_guard lock(mutex_);
+    if (closed_) return false;
+    if (close_request_.load(std::memory_order_relaxed) < wanted) {
+      close_request_.store(wanted, std::memory_order_seq_cst);  // see ConnectionActor::ring()
+    }
+    bell_->ring();
+    return true;
+  }
+
+  // Consumer side (the actor's wake-up): the request made since the last call, if any. One
+  // atomic load when there is none.
+  std::optional<CloseMode> take_close_request() noexcept {
+    if (close_request_.load(std::memory_order_seq_cst) == 0) return std::nullopt;
+    const int r = close_request_.exchange(0, std::memory_order_seq_cst);
+    if (r == 0) return std::nullopt;
+    return r == close_immediate ? CloseMode::immediate : CloseMode::graceful;
   }
 
   // Consumer side (the connection's writer).
@@ -250,6 +280,9 @@ class PushQueues {
     return false;
   }
 
+  static constexpr int close_graceful = 1;
+  static constexpr int close_immediate = 2;
+
   Wake* bell_;                  // the actor's; null once closed
   ConnectionId id_;
   OutboundBudget budget_;
@@ -264,6 +297,7 @@ class PushQueues {
   mutable std::mutex mutex_;
   bool closed_ = false;
   std::atomic<std::size_t> queued_{0};  // frames in both rings
+  std::atomic<int> close_request_{0};   // 0, close_graceful or close_immediate (request_close)
   RingQueue<F> high_;
   RingQueue<F> low_;
   // A vector, not a deque: try_pop swaps it out on every pop, and an empty vector (unlike

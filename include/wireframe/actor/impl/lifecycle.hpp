@@ -78,6 +78,7 @@ ConnectionActor<App, Socket>::ConnectionActor(Socket socket, std::shared_ptr<con
   if constexpr (fragments) ctx_.set_reassembly_source(&frag());
   ctx_.set_push_queues(shared_pushes());
   ctx_.set_usage_source(this);
+  ctx_.set_control(this);
 }
 
 template <class App, StreamSocket Socket>
@@ -157,7 +158,7 @@ void ConnectionActor<App, Socket>::on_fault(Part part, const std::exception_ptr&
 
 template <class App, StreamSocket Socket>
 detail::ConnectionTimeouts::Settings ConnectionActor<App, Socket>::timeout_settings(const ConnectionSettings& s) noexcept {
-  return {s.read_timeout, s.write_timeout, s.idle_timeout, s.handshake_timeout};
+  return {s.read_timeout, s.write_timeout, s.idle_timeout, s.handshake_timeout, s.read_idle_timeout};
 }
 
 // Non-blocking at user level too, so that the reader's speculative reads and the writer's first,
@@ -222,8 +223,9 @@ template <class App, StreamSocket Socket>
 void ConnectionActor<App, Socket>::report(std::error_code ec, std::string_view what) {
   if (!reason_) reason_ = ec;
   const bool disconnect = detail::is_disconnect(ec);
-  if (!disconnect && !closing_) stack_.protocol().handle_error(WireframeError<E>::io(ec));
-  const auto level = disconnect ? LogLevel::debug : LogLevel::warn;
+  const bool requested = ec == errc::closed_by_request;  // the app's own decision, not an error
+  if (!disconnect && !requested && !closing_) stack_.protocol().handle_error(WireframeError<E>::io(ec));
+  const auto level = disconnect ? LogLevel::debug : requested ? LogLevel::info : LogLevel::warn;
   detail::log(level, "connection {} ({}): closing: {}{}{}", ctx_.id(), ctx_.peer_name(), ec.message(),
               what.empty() ? "" : ": ", what);
 }

@@ -50,12 +50,54 @@ void ConnectionActor<App, Socket>::rearm_reassembly_timer() {
   }
 }
 
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::set_idle_timeout(std::chrono::milliseconds t) noexcept {
+  timeouts_.set_idle(t);
+  rearm_watchdog();
+}
+
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::set_read_idle_timeout(std::chrono::milliseconds t) noexcept {
+  timeouts_.set_read_idle(t);
+  rearm_watchdog();
+}
+
+// A timeout changed (called from a handler or hook, so never inline: the watchdog may close the
+// connection). A sleeping watchdog is woken if it would sleep past the new deadline; a stopped
+// one (no timeout was on) gets a first run, posted once.
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::rearm_watchdog() {
+  if (closing_ || writer_finished_) return;
+  if (timer_pending_) {
+    if (timeouts_.any() && timeouts_.next_check(clock::now()) < timer_deadline_) timer_.cancel();
+    return;
+  }
+  if (watchdog_posted_ || !timeouts_.any()) return;
+  watchdog_posted_ = true;
+  try {
+    post([self = keep()] {
+      self->watchdog_posted_ = false;
+      if (!self->timer_pending_) self->guarded(Part::watchdog, [&] { self->watchdog(); });
+    });
+  } catch (...) {  // out of memory: the new timeout waits for the next change
+    watchdog_posted_ = false;
+  }
+}
+
 // Trickling, stalled and silent peers are closed at once; an idle one gracefully.
 template <class App, StreamSocket Socket>
 void ConnectionActor<App, Socket>::on_timeout(errc which) {
   const auto ec = make_error_code(which);
-  if (which == errc::idle_timed_out) end_with(ec);
+  if (which == errc::idle_timed_out || which == errc::read_idle_timed_out) end_with(ec);
   else fail(ec);
+}
+
+// PushHandle::close(), from any thread, seen by the wake-up it posted (ring()).
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::close_on_request(CloseMode mode) {
+  const auto ec = make_error_code(errc::closed_by_request);
+  if (mode == CloseMode::immediate) fail(ec);
+  else end_with(ec);
 }
 
 }  // namespace wireframe

@@ -23,12 +23,18 @@ void ConnectionActor<App, Socket>::wake_writer() {
 // (the producer rings under their lock, so it may be here meanwhile).
 template <class App, StreamSocket Socket>
 void ConnectionActor<App, Socket>::ring() noexcept {
-  if (remote_wake_.exchange(true, std::memory_order_acq_rel)) return;
+  // Sequentially consistent with the close request's flag (push_queues.hpp): a request made
+  // while a wake-up is posted is seen by that wake-up, or this exchange finds the flag cleared
+  // and posts another.
+  if (remote_wake_.exchange(true, std::memory_order_seq_cst)) return;
   auto owner = Keep::try_take(*this);
   if (!owner) return;
   try {
     post([self = std::move(*owner)] {
-      self->remote_wake_.store(false, std::memory_order_release);
+      self->remote_wake_.store(false, std::memory_order_seq_cst);
+      if (const auto mode = self->pushes_.take_close_request()) {
+        self->guarded(Part::watchdog, [&] { self->close_on_request(*mode); });
+      }
       if (self->writer_busy_ || self->writer_finished_ || self->closing_) return;
       self->writer_busy_ = true;
       self->guarded(Part::writer, [&] { self->run_writer(); });
