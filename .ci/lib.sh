@@ -12,10 +12,11 @@
 # libcli11-dev: CLI11 (header-only) parses the example programs' command lines.
 # postgresql-client, python3-psycopg2: pg_server's tests drive it with psql and psycopg2.
 # python3: tools/doc_blocks.py extracts the documentation's C++ blocks for the build to compile.
+# mosquitto-clients: mqtt_broker's test drives it with mosquitto_sub and mosquitto_pub.
 WIREFRAME_PACKAGES=(cmake ninja-build g++ ccache libasio-dev libfmt-dev libspdlog-dev catch2
                     librapidcheck-dev libbenchmark-dev redis-tools libboost-dev socat
                     libssl-dev openssl clang-14 libfuzzer-14-dev libcli11-dev
-                    postgresql-client python3-psycopg2 python3)
+                    postgresql-client python3-psycopg2 python3 mosquitto-clients)
 
 log() { printf '\n==> %s\n' "$*" >&2; }
 

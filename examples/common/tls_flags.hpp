@@ -37,8 +37,10 @@ namespace example {
 class TlsFlags {
  public:
   // add_*_flags() bind the flags to this object: it must outlive the parse.
-  void add_server_flags(CLI::App& app) {
-    add_file(app, "--tls-cert", cert_, "listen with TLS on --port, with this certificate (PEM)");
+  // `port_flag`: the flag that names the port TLS listens on (mqtt_broker has a TLS port of its
+  // own beside the plain one).
+  void add_server_flags(CLI::App& app, const std::string& port_flag = "--port") {
+    add_file(app, "--tls-cert", cert_, "listen with TLS on " + port_flag + ", with this certificate (PEM)");
     add_file(app, "--tls-key", key_, "the certificate's private key (PEM); needed with --tls-cert");
     add_file(app, "--tls-ca", ca_,
              "mutual TLS: REQUIRE client certificates signed by this CA (PEM)");
@@ -120,7 +122,7 @@ class TlsFlags {
   }
 
  private:
-  static void add_file(CLI::App& app, const char* flag, std::string& file, const char* what) {
+  static void add_file(CLI::App& app, const char* flag, std::string& file, const std::string& what) {
     app.add_option(flag, file, what)->type_name("FILE")->check(non_empty())->group("TLS");
   }
 
