@@ -105,23 +105,26 @@ void Broker::publish(const mqtt::Publish& message) {
       log_->warn("retained message for {} refused: the retained store is full", message.topic);
     }
   }
+  std::optional<MqttPacket> at_most_once;  // the QoS 0 copy, encoded for the first who gets one
   for (const auto& sub : tree_.match(message.topic)) {
     const auto it = by_subscriber_.find(sub.id);
-    if (it != by_subscriber_.end()) deliver(*it->second, message, std::min(message.qos, sub.qos));
+    if (it != by_subscriber_.end()) deliver(*it->second, message, std::min(message.qos, sub.qos), at_most_once);
   }
 }
 
-// One subscriber's copy: RETAIN clear (3.3.1-9), QoS the lower of the two (3.8.4-6).
-void Broker::deliver(Session& s, const mqtt::Publish& message, QoS qos) {
-  mqtt::Publish copy{false, qos, false, message.topic, 0, message.payload};
+// One subscriber's copy: RETAIN clear (3.3.1-9), QoS the lower of the two (3.8.4-6). Every QoS 0
+// copy is the same bytes, so they are encoded once per PUBLISH and copied; a QoS 1 copy has a
+// packet id of its own and is kept by the session until acknowledged.
+void Broker::deliver(Session& s, const mqtt::Publish& message, QoS qos, std::optional<MqttPacket>& at_most_once) {
   if (qos == QoS::at_most_once) {
     auto handle = handle_of(s);
     if (!handle) return;
-    if (handle->try_push(MqttPacket::of(copy)).ok()) ++stats_.delivered;
+    if (!at_most_once) at_most_once = MqttPacket::of(mqtt::Publish{false, qos, false, message.topic, 0, message.payload});
+    if (handle->try_push(MqttPacket(*at_most_once)).ok()) ++stats_.delivered;
     else ++stats_.dropped_qos0;
     return;
   }
-  if (hold(s, std::move(copy))) send_queued(s);
+  if (hold(s, mqtt::Publish{false, qos, false, message.topic, 0, message.payload})) send_queued(s);
 }
 // [end snippet publish]
 

@@ -106,7 +106,7 @@ class Broker {
 
  private:
   std::optional<Handle> handle_of(const Session& s) const;
-  void deliver(Session& s, const mqtt::Publish& message, mqtt::QoS qos);
+  void deliver(Session& s, const mqtt::Publish& message, mqtt::QoS qos, std::optional<MqttPacket>& at_most_once);
   bool hold(Session& s, mqtt::Publish&& message);
   void send_queued(Session& s);
   void close_slow(Session& s);
