@@ -13,10 +13,12 @@
 # postgresql-client, python3-psycopg2: pg_server's tests drive it with psql and psycopg2.
 # python3: tools/doc_blocks.py extracts the documentation's C++ blocks for the build to compile.
 # mosquitto-clients: mqtt_broker's test drives it with mosquitto_sub and mosquitto_pub.
+# prometheus-cpp-dev: wireframe::prometheus (the /metrics endpoint); curl scrapes it in a test.
 WIREFRAME_PACKAGES=(cmake ninja-build g++ ccache libasio-dev libfmt-dev libspdlog-dev catch2
                     librapidcheck-dev libbenchmark-dev redis-tools libboost-dev socat
                     libssl-dev openssl clang-14 libfuzzer-14-dev libcli11-dev
-                    postgresql-client python3-psycopg2 python3 mosquitto-clients)
+                    postgresql-client python3-psycopg2 python3 mosquitto-clients
+                    prometheus-cpp-dev curl)
 
 log() { printf '\n==> %s\n' "$*" >&2; }
 

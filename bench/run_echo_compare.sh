@@ -23,6 +23,8 @@
 # Environment:
 #   SERVERS="wireframe baseline"  which servers, any of:
 #                  wireframe        echo_server
+#                  wireframe_metrics  echo_server counting into Metrics (--metrics-port 0,
+#                                   scraped by nobody): what metrics cost, against wireframe
 #                  baseline         bench_baseline_echo (or BASELINE_BIN)
 #                  baseline_simple  bench_baseline_echo_simple (the first, simpler Asio baseline)
 #                  tokio            competitors/tokio_echo (tokio-util LengthDelimitedCodec)
@@ -57,10 +59,14 @@ find_bin() {  # name -> path of the executable under BUILD_DIR
 
 [[ -d $BUILD_DIR ]] || die "no build dir '$BUILD_DIR'"
 declare -A BIN  # server name -> executable
+declare -A EXTRA  # server name -> more arguments
 for server in $SERVERS; do
   [[ -z ${BIN[$server]:-} ]] || die "server '$server' is listed twice in SERVERS"
   case $server in
     wireframe) BIN[$server]=$(find_bin echo_server) || die "echo_server not found under $BUILD_DIR (build target echo_server)" ;;
+    wireframe_metrics)
+      BIN[$server]=$(find_bin echo_server) || die "echo_server not found under $BUILD_DIR (build target echo_server)"
+      EXTRA[$server]="--metrics-port 0" ;;
     baseline)
       if [[ -n ${BASELINE_BIN:-} ]]; then
         [[ -x $BASELINE_BIN ]] || die "BASELINE_BIN '$BASELINE_BIN' is not an executable"
@@ -74,7 +80,7 @@ for server in $SERVERS; do
     tokio | netty)
       BIN[$server]=$BUILD_DIR/competitors/${server}_echo
       [[ -x ${BIN[$server]} ]] || die "${BIN[$server]} missing: run bench/build_competitors.sh $BUILD_DIR (it says what it skipped and why)" ;;
-    *) die "unknown server '$server' in SERVERS (wireframe, baseline, baseline_simple, tokio, netty)" ;;
+    *) die "unknown server '$server' in SERVERS (wireframe, wireframe_metrics, baseline, baseline_simple, tokio, netty)" ;;
   esac
 done
 read -r -a SERVER_LIST <<<"$SERVERS"
@@ -117,12 +123,12 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 PORT=""
-start_server() {  # binary log_prefix
+start_server() {  # binary log_prefix [more arguments]
   local line=""
   # Empty the log here: the child truncates it only once it runs, and until then the loop below
   # would read the previous run's "listening on" line (and its port).
   : >"$2.out"
-  "${PIN_SERVER[@]}" "$1" --host 127.0.0.1 --port 0 --workers 1 >"$2.out" 2>"$2.err" &
+  "${PIN_SERVER[@]}" "$1" --host 127.0.0.1 --port 0 --workers 1 "${@:3}" >"$2.out" 2>"$2.err" &
   SERVER_PID=$!
   for _ in $(seq 100); do
     line=$(head -n1 "$2.out" 2>/dev/null || true)
@@ -164,7 +170,8 @@ for rep in $(seq "$REPEAT"); do
   for c in $CASES; do
     ci=$((ci + 1))
     for server in $(order_for $((ci + rep))); do
-      start_server "${BIN[$server]}" "$TMP/$server"
+      # shellcheck disable=SC2086
+      start_server "${BIN[$server]}" "$TMP/$server" ${EXTRA[$server]:-}
       # shellcheck disable=SC2046
       if line=$("${PIN_CLIENT[@]}" "$LOADGEN" --host 127.0.0.1 --port "$PORT" $(case_args "$c") \
                  --duration "$DURATION" --warmup "$WARMUP" --threads 1 --csv --server-pid "$SERVER_PID" \

@@ -9,6 +9,9 @@ set(_wireframe_installed wireframe)
 if(TARGET wireframe_tls)
   list(APPEND _wireframe_installed wireframe_tls)
 endif()
+if(TARGET wireframe_prometheus)
+  list(APPEND _wireframe_installed wireframe_prometheus)
+endif()
 install(TARGETS ${_wireframe_installed}
   EXPORT wireframeTargets
   ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"

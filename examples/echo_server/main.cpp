@@ -3,7 +3,8 @@
 // tls:HOST:PORT", or "listening on unix:PATH") as its first stdout line; logs go to stderr.
 // Stops gracefully on SIGINT/SIGTERM and exits 0.
 //
-//   echo_server [--host ADDR] [--port N | --unix PATH] [--workers N] [tls, limits: see --help]
+//   echo_server [--host ADDR] [--port N | --unix PATH] [--workers N] [--metrics-port N]
+//               [tls, limits: see --help]
 #include <wireframe/wireframe.hpp>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -16,6 +17,7 @@
 #include "../common/cli.hpp"
 #include "../common/endpoint_flags.hpp"
 #include "../common/limit_flags.hpp"
+#include "../common/metrics_flags.hpp"
 #include "../common/tls_flags.hpp"
 
 using namespace wireframe;
@@ -26,7 +28,9 @@ int main(int argc, char** argv) {
   example::ListenFlags listen_flags(7878, 1);
   example::TlsFlags tls;
   example::LimitFlags limits;
+  example::MetricsFlags metrics;
   listen_flags.add_to(cli);
+  metrics.add_to(cli);
   listen_flags.add_unix_to(cli);
   tls.add_server_flags(cli);
   limits.add_to(cli);
@@ -49,6 +53,7 @@ int main(int argc, char** argv) {
     log->info("connection {} closed ({})", ctx.id(), reason ? reason.message() : "orderly");
   };
   auto builder = WireframeApp<>().route(1, echo).on_connection_setup(opened).on_connection_teardown(closed);
+  builder.metrics(metrics.metrics());  // null without --metrics-port: nothing counted
   const auto app = limits.apply(builder).build();
   example::log_limits(*log, app->settings, app->codec.max_frame_length(), limits);
 
@@ -69,6 +74,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cout << "listening on " << (unix_path.empty() ? tls.bound_text(server) : where) << std::endl;
+  if (const int status = metrics.start("echo_server", listen_flags.host)) return status;
   server.run();  // returns after SIGINT/SIGTERM, once every connection has ended
   log->info("stopped");
   return server.drain_interrupted() ? 130 : 0;  // a second signal cut the drain short

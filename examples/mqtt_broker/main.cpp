@@ -28,6 +28,7 @@
 #include "../common/endpoint_flags.hpp"
 #include "../common/endpoint_text.hpp"
 #include "../common/limit_flags.hpp"
+#include "../common/metrics_flags.hpp"
 #include "../common/tls_flags.hpp"
 #include "broker.hpp"
 #include "handlers.hpp"
@@ -83,7 +84,7 @@ struct BrokerFlags {
 };
 
 auto make_app(const std::shared_ptr<mqtt_broker::Broker>& broker, const BrokerFlags& flags,
-              const example::LimitFlags& limits) {
+              const example::LimitFlags& limits, std::shared_ptr<Metrics> metrics) {
   using namespace mqtt_broker;
   using mqtt::PacketType;
   auto route_id = [](PacketType t) { return static_cast<std::uint32_t>(t); };
@@ -91,6 +92,7 @@ auto make_app(const std::shared_ptr<mqtt_broker::Broker>& broker, const BrokerFl
   auto builder = WireframeApp<MqttCodec, MqttPacket>();
   limits.apply(builder)
       .with_codec(MqttCodec(flags.max_packet))
+      .metrics(std::move(metrics))  // --metrics-port (null without it)
       .with_state(broker)
       .with_session_registry(broker->registry())  // a session's connection id -> its PushHandle
       .handshake_timeout(std::chrono::seconds(10))  // CONNECT comes first, and soon (3.1.4)
@@ -129,10 +131,12 @@ int main(int argc, char** argv) {
   BrokerFlags flags;
   example::TlsFlags tls;
   example::LimitFlags limits;
+  example::MetricsFlags metrics;
   listen_flags.add_to(cli);
   flags.add_to(cli);
   tls.add_server_flags(cli, "--tls-port");
   limits.add_to(cli);
+  metrics.add_to(cli);
   if (const auto status = example::parse_flags(cli, argc, argv)) return *status;
   if (const int status = tls.prepare_server("mqtt_broker", false)) return status;
 
@@ -140,7 +144,7 @@ int main(int argc, char** argv) {
   set_logger(log);  // wireframe's own messages go to the same place
   const auto broker = std::make_shared<mqtt_broker::Broker>(
       flags.limits(), std::make_shared<mqtt_broker::Registry>(), log);
-  const auto app = make_app(broker, flags, limits);
+  const auto app = make_app(broker, flags, limits, metrics.metrics());
   example::log_limits(*log, app->settings, app->codec.max_frame_length(), limits);
 
   WireframeServer server(app);
@@ -165,6 +169,7 @@ int main(int argc, char** argv) {
   if (tls.enabled()) std::cout << "listening on tls:" << example::endpoint_text(server.tls_local_endpoint()) << '\n';
   if (!flags.unix_path.empty()) std::cout << "listening on unix:" << flags.unix_path << '\n';
   std::cout << std::flush;
+  if (const int status = metrics.start("mqtt_broker", listen_flags.host)) return status;
   server.run();  // returns after SIGINT/SIGTERM, once every connection has ended
   log_stats(*log, broker->stats());
   return server.drain_interrupted() ? 130 : 0;  // a second signal cut the drain short

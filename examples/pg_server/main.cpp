@@ -28,6 +28,7 @@
 #include "../common/endpoint_flags.hpp"
 #include "../common/endpoint_text.hpp"
 #include "../common/limit_flags.hpp"
+#include "../common/metrics_flags.hpp"
 #include "../common/tls_flags.hpp"
 #include "pg_codec.hpp"
 #include "pg_server.hpp"
@@ -65,11 +66,13 @@ std::shared_ptr<pg::Services> make_services(const PgFlags& flags, std::shared_pt
   return services;
 }
 
-auto make_app(const std::shared_ptr<pg::Services>& services, const PgFlags& flags, const example::LimitFlags& limits) {
+auto make_app(const std::shared_ptr<pg::Services>& services, const PgFlags& flags, const example::LimitFlags& limits,
+              std::shared_ptr<Metrics> metrics) {
   // [snippet app]
   auto builder = WireframeApp<pg::PgCodec, pg::PgPacket>();
   limits.apply(builder)
       .with_codec(pg::PgCodec(flags.max_message))
+      .metrics(std::move(metrics))  // --metrics-port (null without it)
       .with_state(services)
       .with_session_registry(services->registry)
       .with_preamble(
@@ -102,17 +105,19 @@ int main(int argc, char** argv) {
   PgFlags flags;
   example::TlsFlags tls;
   example::LimitFlags limits;
+  example::MetricsFlags metrics;
   listen_flags.add_to(cli);
   flags.add_to(cli);
   tls.add_server_flags(cli);
   limits.add_to(cli);
+  metrics.add_to(cli);
   if (const auto status = example::parse_flags(cli, argc, argv)) return *status;
   if (const int status = tls.prepare_server("pg_server", false)) return status;
 
   auto log = spdlog::stderr_color_mt("pg_server");
   set_logger(log);  // wireframe's own messages go to the same place
   const auto services = make_services(flags, log);
-  const auto app = make_app(services, flags, limits);
+  const auto app = make_app(services, flags, limits, metrics.metrics());
   example::log_limits(*log, app->settings, app->codec.max_frame_length(), limits);
 
   WireframeServer server(app);
@@ -138,6 +143,7 @@ int main(int argc, char** argv) {
   std::cout << "listening on " << example::endpoint_text(bound) << (tls.enabled() ? " (TLS on request)" : "") << '\n';
   if (!unix_path.empty()) std::cout << "listening on unix:" << unix_path << '\n';
   std::cout << std::flush;
+  if (const int status = metrics.start("pg_server", listen_flags.host)) return status;
   server.run();  // returns after SIGINT/SIGTERM, once every connection has ended
   log->info("stopped");
   return server.drain_interrupted() ? 130 : 0;  // a second signal cut the drain short

@@ -34,6 +34,7 @@
 #include "../common/endpoint_flags.hpp"
 #include "../common/endpoint_text.hpp"
 #include "../common/limit_flags.hpp"
+#include "../common/metrics_flags.hpp"
 #include "../common/tls_flags.hpp"
 
 using namespace wireframe;
@@ -166,6 +167,7 @@ int main(int argc, char** argv) {
   unsigned long tick_ms = 1000, max_wait_ms = 500;
   example::TlsFlags tls;
   example::LimitFlags limits;
+  example::MetricsFlags metrics;
   listen_flags.add_to(cli);
   cli.add_option("--tick-ms", tick_ms, "TICK period in milliseconds, 0 = no ticks")
       ->type_name("MS")
@@ -177,6 +179,7 @@ int main(int argc, char** argv) {
       ->transform(example::decimal(0, 3'600'000));
   tls.add_server_flags(cli);
   limits.add_to(cli);
+  metrics.add_to(cli);
   if (const auto status = example::parse_flags(cli, argc, argv)) return *status;
   if (const int status = tls.prepare_server("push_server", false)) return status;
 
@@ -233,6 +236,7 @@ int main(int argc, char** argv) {
                  .handler_error_policy(HandlerErrorPolicy::error_frame)
                  .on_connection_setup(opened)
                  .on_connection_teardown(closed);
+  builder.metrics(metrics.metrics());  // null without --metrics-port: nothing counted
   const auto app = builder.build();
   example::log_limits(*log, app->settings, app->codec.max_frame_length(), limits);
 
@@ -247,6 +251,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cout << "listening on " << tls.bound_text(server) << std::endl;
+  if (const int status = metrics.start("push_server", listen_flags.host)) return status;
 
   // TICK: a plain thread (not an Asio thread) broadcasts through the registry with high
   // priority. A client too slow to take ticks loses them silently: the next one supersedes it.

@@ -31,6 +31,7 @@
 #include "../common/cli.hpp"
 #include "../common/endpoint_flags.hpp"
 #include "../common/limit_flags.hpp"
+#include "../common/metrics_flags.hpp"
 #include "../common/tls_flags.hpp"
 
 using namespace wireframe;
@@ -136,6 +137,7 @@ int main(int argc, char** argv) {
   resp::Limits limits;
   example::TlsFlags tls;
   example::LimitFlags server_limits;
+  example::MetricsFlags metrics;
   listen_flags.add_to(cli);
   cli.add_option("--max-bulk-len", limits.max_bulk_length, "largest argument accepted (as Redis)")
       ->type_name("BYTES")
@@ -145,6 +147,7 @@ int main(int argc, char** argv) {
       ->transform(example::decimal(1, 1ull << 31));
   tls.add_server_flags(cli);
   server_limits.add_to(cli);
+  metrics.add_to(cli);
   if (const auto status = example::parse_flags(cli, argc, argv)) return *status;
   if (const int status = tls.prepare_server("resp_server", false)) return status;
 
@@ -154,6 +157,7 @@ int main(int argc, char** argv) {
   auto builder = App();
   server_limits.apply(builder)
                  .with_codec(RespCodec(limits))
+                 .metrics(metrics.metrics())  // null without --metrics-port: nothing counted
                  // One worker needs no sharding (one uncontended lock); several get 64 shards.
                  .with_state(std::make_shared<KeyValueStore>(listen_flags.workers == 1 ? 1 : 64))
                  .route(resp::cmd_ping, ping)
@@ -183,6 +187,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cout << "listening on " << tls.bound_text(server) << std::endl;
+  if (const int status = metrics.start("resp_server", listen_flags.host)) return status;
   server.run();  // returns after SIGINT/SIGTERM, once every connection has ended
   log->info("stopped");
   return server.drain_interrupted() ? 130 : 0;  // a second signal cut the drain short

@@ -7,6 +7,7 @@
 #include "wireframe/error/errc.hpp"
 #include "wireframe/error/wireframe_error.hpp"
 #include "wireframe/log/log.hpp"
+#include "wireframe/observe/metrics.hpp"
 
 #include "wireframe/codec/frame_codec.hpp"
 #include "wireframe/codec/length_delimited.hpp"

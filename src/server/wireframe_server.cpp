@@ -165,10 +165,13 @@ struct WireframeServer::Impl {
         continue;
       }
       backoff = restart_delay = min_accept_backoff;
+      const detail::ConnectionMetrics* metrics = starter.metrics();
       if (!take_slot()) {
+        if (metrics != nullptr) metrics->refused.add();
         refuse(socket);
         continue;
       }
+      if (metrics != nullptr) metrics->accepted.add();
       if constexpr (std::is_same_v<Acceptor, asio::ip::tcp::acceptor>) {
         asio::error_code ignored;
         socket.set_option(asio::ip::tcp::no_delay(true), ignored);  // frames are latency-bound

@@ -15,6 +15,8 @@
 //   watchdog    one timer for the read, write, idle and handshake timeouts and the reassembly
 //               deadlines (when the app fragments).
 //   lifecycle   start, graceful and hard close, the lingering close, teardown.
+//   metrics     what the connection counts into the app's Metrics, if it has one: per read and
+//               write batch, not per frame (docs/observability.md).
 // So an idle connection runs no coroutine: it is this object, its push queues, one pending
 // wait for readability and (with timeouts on) one pending timer. Actor and push queues share
 // one allocation (Block), and both pending operations live in slots inside the actor
@@ -84,6 +86,7 @@ class ConnectionActor final : public TrackedConnection,
   using Stack = typename App::stack_type;
   static constexpr bool fragments = Stack::has_fragments;  // with_fragmentation(): lanes, reassembly
 
+  using clock = std::chrono::steady_clock;
   struct StreamMarker {};  // "the current Stream goes here" in the outbound ring
   using OutItem = std::variant<P, StreamMarker>;
   struct Request {  // a decoded request waiting for the dispatcher
@@ -94,9 +97,9 @@ class ConnectionActor final : public TrackedConnection,
     std::size_t bytes = 0;                  // what it counts against max_inbound_bytes
     std::optional<response_type> response;  // a plain handler already ran (inline): its answer,
     std::exception_ptr failure;              // or what it threw
+    clock::time_point started{};             // with metrics: when the read that completed it ended
   };
   using Lane = detail::Lane;
-  using clock = std::chrono::steady_clock;
   // Room for the largest operation each slot holds (checked at compile time: handler_slot.hpp;
   // with g++ 12 and Asio 1.22 the reader's read is 232 bytes, its wait 176, the timer's 192;
   // a socket type with larger operations says so: detail::operation_slot_size).
@@ -259,6 +262,28 @@ class ConnectionActor final : public TrackedConnection,
   void frag_written(bool complete);
   void release_borrowed(bool complete = true);
 
+  // --- metrics (impl/metrics.hpp): nothing runs when the app has none ----------------------------
+  void count_opened();
+  void count_closed();
+  void count_read(std::size_t bytes) { read_bytes_ += bytes; }  // added per decoded batch
+  clock::time_point batch_start();
+  void count_decoded(std::size_t frames, clock::time_point started);
+  // Per request answered inline: inline here, the rare rest out of line.
+  void count_inline_request(const typename App::Route& route) {
+    if (metrics_ == nullptr) return;
+    if (&route != inline_route_) {  // most reads carry requests of one route: looked up once
+      inline_route_ = &route;
+      inline_histogram_ = &metrics_->request(app_->position_of(&route), detail::RequestOutcome::ok);
+    }
+    if (!detail::InlineRequestTimes::note(inline_histogram_)) count_many_inline_routes(inline_histogram_);
+  }
+  [[gnu::noinline]] void count_many_inline_routes(const Histogram* h);
+  void flush_inline_times(clock::time_point started, std::atomic<std::uint64_t>* block);
+  void count_request(const typename App::Route* route, detail::RequestOutcome outcome, clock::time_point started);
+  void count_written(bool complete);
+  void count_queued_bytes(std::atomic<std::uint64_t>* block);
+  void count_paused(detail::Direction d, bool paused);
+
   // --- watchdog (impl/watchdog.hpp) -------------------------------------------------------------
   void watchdog();
   clock::time_point next_watchdog_check(clock::time_point now) const;
@@ -328,6 +353,18 @@ class ConnectionActor final : public TrackedConnection,
   std::size_t high_in_a_row_ = 0;
   std::size_t pushes_in_a_row_ = 0;
   std::size_t batch_sent_ = 0;              // bytes of the batch flush_inline already wrote
+  // Metrics (impl/metrics.hpp): the app's, or null. Frames are counted here as they go into a
+  // batch and added to the shared figures once per batch.
+  const detail::ConnectionMetrics* metrics_ = nullptr;
+  std::uint32_t frames_out_ = 0;
+  std::size_t read_bytes_ = 0;
+  std::array<std::uint32_t, 2> pushes_sent_{};                  // high, low
+  std::array<std::int64_t, 2> reported_queued_{};               // in the queued_bytes gauges
+  std::array<clock::time_point, 2> paused_since_{};             // back-pressure, in and out
+  const typename App::Route* inline_route_ = nullptr;  // the last route count_inline_request saw,
+  const Histogram* inline_histogram_ = nullptr;       // and its latency histogram
+  bool command_failed_ = false;             // the dispatcher's command reported a failure
+  clock::time_point batch_started_{};       // batch_start() of the read being decoded
   std::error_code reason_;
   // Who is running. The actor ends when none of the four is.
   bool reader_active_ = false;              // started, not yet ended
@@ -362,6 +399,7 @@ class ConnectionActor final : public TrackedConnection,
 #include "wireframe/actor/impl/dispatcher.hpp"
 #include "wireframe/actor/impl/inline_dispatch.hpp"
 #include "wireframe/actor/impl/lifecycle.hpp"
+#include "wireframe/actor/impl/metrics.hpp"
 #include "wireframe/actor/impl/outbound_select.hpp"
 #include "wireframe/actor/impl/reader.hpp"
 #include "wireframe/actor/impl/watchdog.hpp"

@@ -49,6 +49,7 @@
 #include "wireframe/protocol/wireframe_protocol.hpp"
 #include "wireframe/push/dead_letter_queue.hpp"
 #include "wireframe/push/session_registry.hpp"
+#include "wireframe/observe/connection_metrics.hpp"
 #include "wireframe/response/response.hpp"
 
 namespace wireframe {
@@ -277,6 +278,15 @@ class WireframeApp {
     return *this;
   }
 
+  // Every connection of the app (and the server that runs it) counts into `metrics`: frames,
+  // bytes, requests by route and outcome with their latency, pushes, back-pressure, reassembly,
+  // timeouts, connections by close reason (observe/metrics.hpp, docs/observability.md). None
+  // by default; the cost with them on is measured in docs/performance.md.
+  WireframeApp& metrics(std::shared_ptr<Metrics> metrics) {
+    metrics_ = std::move(metrics);
+    return *this;
+  }
+
   // Every connection registers itself here while it lives (push/session_registry.hpp).
   WireframeApp& with_session_registry(std::shared_ptr<SessionRegistry<P>> registry) {
     registry_ = std::move(registry);
@@ -401,7 +411,7 @@ class WireframeApp {
         state_(o.state_), setup_(o.setup_), teardown_(o.teardown_),
         unknown_policy_(o.unknown_policy_), error_policy_(o.error_policy_),
         error_frame_(o.error_frame_), settings_(o.settings_), registry_(o.registry_),
-        dead_letters_(o.dead_letters_), preamble_(o.preamble_), fragment_policy_(o.fragment_policy_),
+        dead_letters_(o.dead_letters_), metrics_(o.metrics_), preamble_(o.preamble_), fragment_policy_(o.fragment_policy_),
         fragment_frame_size_(o.fragment_frame_size_), fragment_error_(o.fragment_error_),
         stages_(std::tuple_cat(o.stages_, std::make_tuple(std::move(added)))) {
     o.used_.used = true;
@@ -456,6 +466,7 @@ class WireframeApp {
   ConnectionSettings settings_;
   std::shared_ptr<SessionRegistry<P>> registry_;
   std::shared_ptr<DeadLetterQueue<P>> dead_letters_;
+  std::shared_ptr<Metrics> metrics_;
   std::shared_ptr<const detail::PreambleRunner> preamble_;  // null: no preamble
   FragmentErrorPolicy fragment_policy_ = FragmentErrorPolicy::by_kind;
   std::size_t fragment_frame_size_ = 0;
@@ -494,11 +505,17 @@ struct BuiltApp {
   FragmentErrorPolicy fragment_policy;
   std::tuple<Stages...> stages;  // the processor stack's prototypes
   std::shared_ptr<const detail::PreambleRunner> preamble;  // null: no preamble
+  std::shared_ptr<const detail::ConnectionMetrics> metrics;  // null: no metrics
 
   [[nodiscard]] const Route* find(std::uint32_t id) const noexcept {
     auto it = std::lower_bound(routes.begin(), routes.end(), id,
                                [](const auto& r, std::uint32_t key) { return r.first < key; });
     return it != routes.end() && it->first == id ? &it->second : nullptr;
+  }
+  // Where a route find() returned sits in `routes` (its metrics are kept in that order).
+  [[nodiscard]] std::size_t position_of(const Route* route) const noexcept {
+    const auto distance = reinterpret_cast<const char*>(route) - reinterpret_cast<const char*>(&routes.front().second);
+    return static_cast<std::size_t>(distance) / sizeof(routes.front());
   }
 };
 
@@ -527,7 +544,7 @@ std::shared_ptr<const BuiltApp<C, P, E, Stages...>> WireframeApp<C, P, E, Stages
 
   auto built = std::make_shared<BuiltApp<C, P, E, Stages...>>(BuiltApp<C, P, E, Stages...>{
       codec_, {}, state_, setup_, teardown_, unknown_policy_, error_policy_, error_frame_, s,
-      registry_, dead_letters_, fragment_policy_, stages_, preamble_});
+      registry_, dead_letters_, fragment_policy_, stages_, preamble_, nullptr});
   for (const auto& [id, route] : routes_) {
     if (middleware_.empty()) {
       built->routes.emplace_back(id, route);
@@ -545,6 +562,11 @@ std::shared_ptr<const BuiltApp<C, P, E, Stages...>> WireframeApp<C, P, E, Stages
   }
   std::sort(built->routes.begin(), built->routes.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
+  if (metrics_) {
+    std::vector<std::uint32_t> ids;
+    for (const auto& r : built->routes) ids.push_back(r.first);
+    built->metrics = std::make_shared<const detail::ConnectionMetrics>(metrics_, ids);
+  }
   return built;
 }
 

@@ -96,7 +96,7 @@ class PushHandle {
   PushResult<F> try_push(F frame, PushPriority priority = PushPriority::low) {
     if (!queues_) return refused(errc::connection_closed, std::move(frame));
     const std::error_code ec = queues_->try_push(frame, priority);  // moves `frame` only on success
-    if (ec) return refused(ec, std::move(frame));
+    if (ec) return refused(ec, std::move(frame), priority);
     return {};
   }
 
@@ -117,7 +117,7 @@ class PushHandle {
                                               PushPriority priority = PushPriority::low) {
     if (!queues_) co_return refused(errc::connection_closed, std::move(frame));
     const std::error_code ec = co_await queue_waiting(frame, priority, clock::now() + timeout);
-    if (ec) co_return refused(ec, std::move(frame));
+    if (ec) co_return refused(ec, std::move(frame), priority);
     co_return PushResult<F>{};
   }
 
@@ -150,6 +150,11 @@ class PushHandle {
 
  private:
   static PushResult<F> refused(std::error_code ec, F&& frame) { return {ec, std::move(frame)}; }
+  // The queues refused it (counted in the app's metrics, if any).
+  PushResult<F> refused(std::error_code ec, F&& frame, PushPriority priority) {
+    queues_->count_refused(priority);
+    return {ec, std::move(frame)};
+  }
 
   // drop_to_dlq: the refused frame goes to the DLQ; a full queue then counts as success. A
   // default-constructed handle has no DLQ to give it to, so it hands the frame back.

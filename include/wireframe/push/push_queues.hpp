@@ -22,6 +22,7 @@
 #include "wireframe/actor/ring_queue.hpp"
 #include "wireframe/app/connection_id.hpp"
 #include "wireframe/error/errc.hpp"
+#include "wireframe/observe/connection_metrics.hpp"
 #include "wireframe/push/dead_letter_queue.hpp"
 
 namespace wireframe {
@@ -76,6 +77,14 @@ class PushQueues {
 
   [[nodiscard]] ConnectionId connection_id() const noexcept { return id_; }
 
+  // The app's metrics (null: none), before any producer has the queues. Shared: the queues may
+  // outlive the app's last connection.
+  void set_metrics(std::shared_ptr<const ConnectionMetrics> metrics) noexcept { metrics_ = std::move(metrics); }
+  // A producer was handed its frame back (PushHandle): counted as refused.
+  void count_refused(PushPriority priority) const noexcept {
+    if (metrics_) metrics_->push(priority == PushPriority::high, PushOutcome::refused).add();
+  }
+
   // Producer side (any thread). Never blocks. Moves `frame` in only on success. When the rate
   // limit refuses, `*retry_after` (if given) says when a token will be there.
   std::error_code try_push(F& frame, PushPriority priority, clock::duration* retry_after = nullptr) {
@@ -88,6 +97,7 @@ class PushQueues {
       if (ring.full() || !bytes_allow(size)) return errc::queue_full;
       if (!take_token(retry_after)) return errc::rate_limited;
       ring.push(std::move(frame));
+      if (metrics_) metrics_->push(priority == PushPriority::high, PushOutcome::queued).add();
       push_bytes_ += size;
       push_bytes_seen_.store(push_bytes_, std::memory_order_relaxed);
       queued_.fetch_add(1, std::memory_order_release);
@@ -224,6 +234,7 @@ class PushQueues {
 
   // Hands a frame wireframe could not queue to the dead letter queue, if there is one.
   void dead_letter(F frame, std::error_code reason) {
+    if (metrics_) metrics_->dead_lettered.add();
     if (dead_letters_) dead_letters_->offer(std::move(frame), reason, id_);
   }
 
@@ -294,6 +305,7 @@ class PushQueues {
   double tokens_;
   clock::time_point refilled_;
   std::shared_ptr<DeadLetterQueue<F>> dead_letters_;
+  std::shared_ptr<const ConnectionMetrics> metrics_;
   mutable std::mutex mutex_;
   bool closed_ = false;
   std::atomic<std::size_t> queued_{0};  // frames in both rings

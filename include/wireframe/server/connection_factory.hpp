@@ -20,6 +20,9 @@ class ConnectionFactory {
   // objects); the socket, taken by value, is then closed by the time the exception arrives.
   // A TCP or Unix domain connection (transport/stream_socket.hpp).
   virtual void start(GenericSocket socket, ConnectionTracker& tracker, ConnectionId id) = 0;
+  // The app's metrics (null: none), for the server's own figures (connections accepted and
+  // refused). Lives as long as the factory.
+  [[nodiscard]] virtual const ConnectionMetrics* metrics() const noexcept = 0;
 };
 
 template <class App>
@@ -33,6 +36,8 @@ class AppConnectionFactory final : public ConnectionFactory {
     // The actor keeps itself alive from here on, through the handlers of its pending operations.
     ConnectionActor<App>::launch(std::move(socket), app_, id, tracker);
   }
+
+  [[nodiscard]] const ConnectionMetrics* metrics() const noexcept override { return app_->metrics.get(); }
 
  private:
   std::shared_ptr<const App> app_;

@@ -135,6 +135,8 @@ class TlsConnectionFactory final : public ConnectionFactory {
         ->start();
   }
 
+  [[nodiscard]] const ConnectionMetrics* metrics() const noexcept override { return app_->metrics.get(); }
+
  private:
   std::shared_ptr<const App> app_;
   std::shared_ptr<asio::ssl::context> context_;  // shared by every connection of the listener

@@ -68,10 +68,12 @@ asio::awaitable<void> ConnectionActor<App, Socket>::dispatcher() {
 template <class App, StreamSocket Socket>
 asio::awaitable<void> ConnectionActor<App, Socket>::handle(Request& request) {
   P& packet = request.packet;
+  const auto* route = app_->find(packet.id());
+  command_failed_ = false;
   if (!request.response && !request.failure) {
-    const auto* route = app_->find(packet.id());
     if (route == nullptr) {
       co_await on_unknown_id(packet);
+      if (!closing_) count_request(nullptr, detail::RequestOutcome::error, request.started);
       co_return;
     }
     try {
@@ -89,13 +91,15 @@ asio::awaitable<void> ConnectionActor<App, Socket>::handle(Request& request) {
   if (request.failure) {
     co_await on_handler_failure(packet, request.correlation, WireframeError<E>::io(make_error_code(errc::handler_failed)),
                                 detail::describe_exception(request.failure));
-    co_return;
-  }
-  if (try_queue_response(*request.response, request.correlation)) {
+  } else if (try_queue_response(*request.response, request.correlation)) {
     ring_pending_bells(false);
-    co_return;
+  } else {
+    co_await send_response(std::move(*request.response), packet, request.correlation);
   }
-  co_await send_response(std::move(*request.response), packet, request.correlation);
+  // A request cut off by a hard close is not counted: it has no outcome.
+  if (!closing_) {
+    count_request(route, command_failed_ ? detail::RequestOutcome::error : detail::RequestOutcome::ok, request.started);
+  }
 }
 
 template <class App, StreamSocket Socket>
@@ -185,6 +189,7 @@ asio::awaitable<void> ConnectionActor<App, Socket>::on_unknown_id(P& request) {
 template <class App, StreamSocket Socket>
 asio::awaitable<void> ConnectionActor<App, Socket>::on_handler_failure(P& request, std::uint64_t correlation,
                                                                WireframeError<E> error, std::string_view what) {
+  command_failed_ = true;
   stack_.protocol().handle_error(error);
   detail::log(LogLevel::warn, "connection {} ({}): handler for message id {} failed: {}{}{}", ctx_.id(),
               ctx_.peer_name(), request.id(), error, what.empty() ? "" : ": ", what);

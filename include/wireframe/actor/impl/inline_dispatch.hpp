@@ -24,6 +24,7 @@ void ConnectionActor<App, Socket>::serve_inline(P&& packet, std::size_t bytes) {
   if (!try_queue_response(response, correlation)) {
     return defer(Request{correlation, std::move(packet), bytes, std::move(response), nullptr});
   }
+  count_inline_request(*route);
   end_command(std::move(packet));
 }
 
@@ -41,6 +42,7 @@ auto ConnectionActor<App, Socket>::call_sync(const typename App::Route& route, P
 
 template <class App, StreamSocket Socket>
 void ConnectionActor<App, Socket>::defer(Request request) {
+  request.started = batch_started_;
   inbound_bytes_ += request.bytes;
   requests_.push(std::move(request));
   dispatch_pending_ = true;
@@ -101,6 +103,7 @@ bool ConnectionActor<App, Socket>::encode_directly(P& frame) {
   }
   if constexpr (Stack::protocol_sees_frames) stack_.protocol().before_send(frame);
   pushes_in_a_row_ = 0;  // as counted(Lane::response)
+  ++frames_out_;
   if constexpr (fragments) {
     std::error_code ec;
     std::optional<P> done = frag().write(Lane::response, std::move(frame), wbuf_, ec);

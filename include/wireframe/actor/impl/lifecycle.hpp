@@ -76,6 +76,7 @@ ConnectionActor<App, Socket>::ConnectionActor(Socket socket, std::shared_ptr<con
       timeouts_(timeout_settings(app_->settings), clock::now()) {
   if constexpr (requires { socket_.session(); }) ctx_.set_tls(socket_.session().get());
   if constexpr (fragments) ctx_.set_reassembly_source(&frag());
+  pushes_.set_metrics(app_->metrics);
   ctx_.set_push_queues(shared_pushes());
   ctx_.set_usage_source(this);
   ctx_.set_control(this);
@@ -84,6 +85,7 @@ ConnectionActor<App, Socket>::ConnectionActor(Socket socket, std::shared_ptr<con
 template <class App, StreamSocket Socket>
 void ConnectionActor<App, Socket>::start(const std::vector<std::byte>& leftover) {
   tracker_.add(*this);  // may call shutdown() at once: the server is stopping
+  count_opened();
   if (app_->registry) app_->registry->add(ctx_.id(), shared_pushes());
   if (make_non_blocking() && take_leftover(leftover) && run_setup_hook()) {
     if constexpr (Stack::has_protocol) stack_.protocol().on_connection_setup(ctx_.push_handle<P>());
@@ -267,6 +269,7 @@ void ConnectionActor<App, Socket>::final_close() {
   asio::error_code ignored;
   socket_.shutdown(asio::socket_base::shutdown_both, ignored);
   socket_.close(ignored);
+  count_closed();
   run_teardown_hook();
   tracker_.remove(*this);
 }

@@ -51,6 +51,7 @@ bool ConnectionActor<App, Socket>::write_next_frame() {
 // high, low and responses are all ready.
 template <class App, StreamSocket Socket>
 bool ConnectionActor<App, Socket>::counted(Lane lane) {
+  ++frames_out_;
   if (lane == Lane::response) {
     pushes_in_a_row_ = 0;
   } else {
@@ -156,7 +157,10 @@ template <class App, StreamSocket Socket>
 auto ConnectionActor<App, Socket>::take_from(Lane lane) -> std::optional<P> {
   if (lane == Lane::response) return next_response_frame();
   std::optional<P> frame = pushes_.try_pop(lane == Lane::high ? PushPriority::high : PushPriority::low);
-  if (frame) frame->set_correlation_id(0);  // server-initiated: answers no request
+  if (frame) {
+    frame->set_correlation_id(0);  // server-initiated: answers no request
+    ++pushes_sent_[lane == Lane::high ? 0 : 1];  // counted as sent with its batch (count_written)
+  }
   return frame;
 }
 

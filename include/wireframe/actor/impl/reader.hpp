@@ -18,6 +18,7 @@ void ConnectionActor<App, Socket>::read_loop() {
     report_decoded(*frames);
     if (must_pause_reading()) {  // back-pressure: read no more until there is room (wake_reader)
       timeouts_.reader_paused(true, {});
+      count_paused(detail::Direction::inbound, true);
       reader_waiting_ = true;
       return;
     }
@@ -77,7 +78,8 @@ bool ConnectionActor<App, Socket>::after_read(const asio::error_code& ec, std::s
     return false;
   }
   rbuf_.commit(n);
-  read_at_ = clock::now();  // one clock read per socket read, for the timeouts
+  count_read(n);
+  read_at_ = clock::now();  // one clock read per socket read, for the timeouts (and metrics)
   socket_drained_ = n < asked;  // a short read took everything the kernel had
   return true;
 }
@@ -101,6 +103,7 @@ void ConnectionActor<App, Socket>::wake_reader() {
   reader_waiting_ = false;
   post([self = keep()] {
     self->timeouts_.reader_paused(false, clock::now());
+    self->count_paused(detail::Direction::inbound, false);
     self->guarded(Part::reader, [&] { self->read_loop(); });
   });
 }
@@ -165,8 +168,10 @@ void ConnectionActor<App, Socket>::shrink_read_buffer() {
 // after them (lingering: the peer may still be sending).
 template <class App, StreamSocket Socket>
 std::optional<std::size_t> ConnectionActor<App, Socket>::decode_buffered() {
+  batch_started_ = batch_start();
   const std::optional<std::size_t> frames = decode_frames();
   ring_pending_bells();
+  count_decoded(frames.value_or(0), batch_started_);
   return frames;
 }
 
@@ -215,6 +220,12 @@ std::optional<std::size_t> ConnectionActor<App, Socket>::decode_frames() {
     }
     rbuf_.consume(step.consumed);
     if constexpr (fragments) frag().release();  // the reassembled bytes are in the packet now
+    if constexpr (fragments) {
+      if (metrics_ != nullptr) {
+        metrics_->reassembled_messages.add(1);
+        metrics_->reassembled_bytes.add(step.message.size());
+      }
+    }
     if (serves_inline()) {
       serve_inline(std::move(packet), step.message.size());
       if (draining_ || closing_) break;  // the handler asked to close, or failed with `close`
@@ -240,6 +251,7 @@ bool ConnectionActor<App, Socket>::inbound_admits(std::size_t size) const noexce
 // FragmentErrorPolicy says, the message is dropped (true: carry on) or the connection closes.
 template <class App, StreamSocket Socket>
 bool ConnectionActor<App, Socket>::on_fragment_error(const ReassemblyResult& r) {
+  if (metrics_ != nullptr) metrics_->reassembly_error(r.error);
   const std::string id = r.message_id ? fmt::format(" {}", *r.message_id) : std::string();
   if (fragment_error_closes(r.error, app_->fragment_policy)) {
     report(r.error, fmt::format("fragmented message{} ({} bytes dropped)", id, r.dropped_bytes));

@@ -88,6 +88,7 @@ void ConnectionActor<App, Socket>::rearm_watchdog() {
 template <class App, StreamSocket Socket>
 void ConnectionActor<App, Socket>::on_timeout(errc which) {
   const auto ec = make_error_code(which);
+  if (metrics_ != nullptr) metrics_->timed_out(ec);
   if (which == errc::idle_timed_out || which == errc::read_idle_timed_out) end_with(ec);
   else fail(ec);
 }

@@ -128,13 +128,16 @@ void ConnectionActor<App, Socket>::flush_transport() {
 // budget shrinks, and whoever waited for room is woken.
 template <class App, StreamSocket Socket>
 void ConnectionActor<App, Socket>::after_write(bool complete) {
+  count_written(complete);
   settle_batch_pushes(complete);
   wbuf_.clear();
   publish_outbound_bytes();
   const bool lane_was_big = lane_was_big_;
   lane_was_big_ = large_response_in_lane();
   const bool lane_freed = lane_was_big && !lane_was_big_;
-  if (pushes_.resume_if_below_low() || lane_freed) {  // everything (else) resumes
+  const bool resumed = pushes_.resume_if_below_low();
+  if (resumed) count_paused(detail::Direction::outbound, false);
+  if (resumed || lane_freed) {  // everything (else) resumes
     wake_reader();
     ring_dispatcher();
   }

@@ -1,0 +1,207 @@
+// An app's Metrics over a real server: known traffic on 127.0.0.1, then every figure it must have
+// moved, exactly (docs/observability.md lists them). Read once the connection has ended, when
+// everything it counts is in.
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "support/async_test.hpp"
+
+using namespace wireframe;
+using namespace wireframe::test;
+using namespace std::chrono_literals;
+
+namespace test_metrics_cpp {  // this file's names, apart from the other files of a unity build
+
+using Resp = Response<Envelope>;
+
+namespace {
+
+double value_of(const Metrics& m, const std::string& name, const MetricLabels& labels = {}) {
+  for (const auto& f : m.collect()) {
+    if (f.name != name) continue;
+    for (const auto& s : f.samples) {
+      if (s.labels != labels) continue;
+      return f.type == MetricType::histogram ? static_cast<double>(s.count) : s.value;
+    }
+  }
+  return -1;  // no such series
+}
+
+Stream<Envelope> three(Envelope request) {
+  for (int i = 0; i < 3; ++i) {
+    co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+    co_yield Envelope(request.id(), request.correlation_id(), fmt::format("s{}", i));
+  }
+}
+
+// Envelope on the wire: 4-byte length prefix, then id (4), correlation id (8) and the payload.
+constexpr std::size_t wire_size(std::size_t payload) { return 4 + 12 + payload; }
+
+}  // namespace
+
+TEST_CASE("a connection counts its frames, bytes, requests and pushes exactly", "[integration][metrics]") {
+  auto metrics = std::make_shared<Metrics>();
+  auto app = WireframeApp<>()
+                 .route(1, [](Envelope& r) -> Resp { return std::move(r); })  // inline
+                 .route(2, [](Envelope& r, ConnectionContext&) -> asio::awaitable<Resp> { co_return std::move(r); })
+                 .route(3, [](Envelope& r) -> Resp { return Resp(three(r)); })
+                 .route(4, [](Envelope&) -> Resp { throw std::runtime_error("route 4 fails"); })
+                 .route(5, [](Envelope&, ConnectionContext& ctx) -> Resp {
+                   auto handle = ctx.push_handle<Envelope>();
+                   (void)handle.try_push(Envelope(9, 0, "hi"), PushPriority::high);
+                   (void)handle.try_push(Envelope(9, 0, "lo1"), PushPriority::low);
+                   (void)handle.try_push(Envelope(9, 0, "lo2"), PushPriority::low);
+                   return Resp{};
+                 })
+                 .metrics(metrics)
+                 .build();
+  ServerFixture fx(app);
+  run_async([&]() -> asio::awaitable<void> {
+    WireframeClient<> client(co_await asio::this_coro::executor);
+    CO_REQUIRE_OK(client.connect(fx.endpoint()));
+    std::uint64_t corr = 0;
+    for (int i = 0; i < 5; ++i) {  // 5 inline echoes of 10 bytes
+      auto [ec, r] = co_await client.call(Envelope(1, ++corr, "0123456789"));
+      REQUIRE_FALSE(ec);
+    }
+    for (int i = 0; i < 2; ++i) {  // 2 coroutine echoes of 4 bytes
+      auto [ec, r] = co_await client.call(Envelope(2, ++corr, "abcd"));
+      REQUIRE_FALSE(ec);
+    }
+    CO_REQUIRE_OK(client.send(Envelope(3, ++corr, "")));  // a stream of 3 frames, "s0".."s2"
+    for (int i = 0; i < 3; ++i) {
+      auto [ec, r] = co_await client.receive();
+      REQUIRE_FALSE(ec);
+    }
+    CO_REQUIRE_OK(client.send(Envelope(4, ++corr, "x")));   // fails: logged, no answer
+    CO_REQUIRE_OK(client.send(Envelope(77, ++corr, "?")));  // no route: dropped
+    CO_REQUIRE_OK(client.send(Envelope(5, ++corr, "")));    // 3 pushes, no answer
+    for (int i = 0; i < 3; ++i) {
+      auto [ec, r] = co_await client.receive();
+      REQUIRE_FALSE(ec);
+    }
+    client.close();
+    CO_REQUIRE(eventually_async([&] { return fx.server().connection_count() == 0; }));
+  });
+  const Metrics& m = *metrics;
+  CHECK(value_of(m, "wireframe_connections_total", {{"outcome", "accepted"}}) == 1);
+  CHECK(value_of(m, "wireframe_connections_total", {{"outcome", "refused"}}) == 0);
+  CHECK(value_of(m, "wireframe_connections_open") == 0);
+  CHECK(value_of(m, "wireframe_connections_closed_total", {{"reason", "clean"}}) == 1);
+  // In: 5 + 2 + 1 + 1 + 1 + 1 requests; out: 5 + 2 echoes, 3 stream frames, 3 pushes.
+  CHECK(value_of(m, "wireframe_frames_total", {{"direction", "in"}}) == 11);
+  CHECK(value_of(m, "wireframe_frames_total", {{"direction", "out"}}) == 13);
+  const double in = 5 * wire_size(10) + 2 * wire_size(4) + wire_size(0) + wire_size(1) + wire_size(1) + wire_size(0);
+  const double out = 5 * wire_size(10) + 2 * wire_size(4) + 3 * wire_size(2) + wire_size(2) + 2 * wire_size(3);
+  CHECK(value_of(m, "wireframe_bytes_total", {{"direction", "in"}}) == in);
+  CHECK(value_of(m, "wireframe_bytes_total", {{"direction", "out"}}) == out);
+  const std::string latency = "wireframe_request_duration_seconds";
+  CHECK(value_of(m, latency, {{"route", "1"}, {"outcome", "ok"}}) == 5);
+  CHECK(value_of(m, latency, {{"route", "2"}, {"outcome", "ok"}}) == 2);
+  CHECK(value_of(m, latency, {{"route", "3"}, {"outcome", "ok"}}) == 1);
+  CHECK(value_of(m, latency, {{"route", "4"}, {"outcome", "error"}}) == 1);
+  CHECK(value_of(m, latency, {{"route", "4"}, {"outcome", "ok"}}) == 0);
+  CHECK(value_of(m, latency, {{"route", "5"}, {"outcome", "ok"}}) == 1);
+  CHECK(value_of(m, latency, {{"route", "unknown"}, {"outcome", "unknown_id"}}) == 1);
+  CHECK(value_of(m, "wireframe_pushes_total", {{"priority", "high"}, {"outcome", "queued"}}) == 1);
+  CHECK(value_of(m, "wireframe_pushes_total", {{"priority", "high"}, {"outcome", "sent"}}) == 1);
+  CHECK(value_of(m, "wireframe_pushes_total", {{"priority", "low"}, {"outcome", "queued"}}) == 2);
+  CHECK(value_of(m, "wireframe_pushes_total", {{"priority", "low"}, {"outcome", "sent"}}) == 2);
+  CHECK(value_of(m, "wireframe_pushes_total", {{"priority", "low"}, {"outcome", "refused"}}) == 0);
+  CHECK(value_of(m, "wireframe_queued_bytes", {{"direction", "in"}}) == 0);
+  CHECK(value_of(m, "wireframe_queued_bytes", {{"direction", "out"}}) == 0);
+}
+
+TEST_CASE("refused pushes, dead letters, timeouts and refused connections are counted", "[integration][metrics]") {
+  auto metrics = std::make_shared<Metrics>();
+  std::atomic<int> refusals{0};
+  auto app = WireframeApp<>()
+                 .route(1, [&](Envelope&, ConnectionContext& ctx) -> Resp {
+                   auto handle = ctx.push_handle<Envelope>();
+                   for (int i = 0; i < 6; ++i) {  // a low queue of 4: the last 2 are refused
+                     if (!handle.try_push(Envelope(9, 0, "p"), PushPriority::low).ok()) ++refusals;
+                   }
+                   (void)handle.push_with_policy(Envelope(9, 0, "dlq"), PushPriority::low, PushPolicy::drop_to_dlq);
+                   return Resp{};
+                 })
+                 .push_queue_capacity(16, 4)
+                 .read_idle_timeout(150ms)
+                 .metrics(metrics)
+                 .build();
+  ServerFixture fx(app);
+  fx.server().max_connections(1);
+  run_async([&]() -> asio::awaitable<void> {
+    WireframeClient<> client(co_await asio::this_coro::executor);
+    CO_REQUIRE_OK(client.connect(fx.endpoint()));
+    CO_REQUIRE_OK(client.send(Envelope(1, 1, "")));
+    for (int i = 0; i < 4; ++i) {
+      auto [ec, r] = co_await client.receive();
+      REQUIRE_FALSE(ec);
+    }
+    WireframeClient<> second(co_await asio::this_coro::executor);  // over max_connections
+    CO_REQUIRE_OK(second.connect(fx.endpoint()));
+    auto [refused_ec, none] = co_await second.receive();
+    CHECK(refused_ec);
+    // Then nothing: the read idle timeout closes the first connection.
+    CO_REQUIRE(eventually_async([&] { return fx.server().connection_count() == 0; }, 5s));
+  });
+  const Metrics& m = *metrics;
+  CHECK(refusals == 2);
+  CHECK(value_of(m, "wireframe_pushes_total", {{"priority", "low"}, {"outcome", "queued"}}) == 4);
+  CHECK(value_of(m, "wireframe_pushes_total", {{"priority", "low"}, {"outcome", "refused"}}) == 3);
+  CHECK(value_of(m, "wireframe_pushes_dead_lettered_total") == 1);
+  CHECK(value_of(m, "wireframe_connections_total", {{"outcome", "refused"}}) == 1);
+  CHECK(value_of(m, "wireframe_connections_total", {{"outcome", "accepted"}}) == 1);
+  CHECK(value_of(m, "wireframe_timeouts_total", {{"kind", "read_idle_timed_out"}}) == 1);
+  CHECK(value_of(m, "wireframe_connections_closed_total", {{"reason", "read_idle_timed_out"}}) == 1);
+}
+
+TEST_CASE("back-pressure is counted each way, with its time", "[integration][metrics]") {
+  auto metrics = std::make_shared<Metrics>();
+  auto app = WireframeApp<>()
+                 // A slow handler behind a one-request ring: the reader pauses (in).
+                 .route(1, [](Envelope& r, ConnectionContext&) -> asio::awaitable<Resp> {
+                   co_await sleep_for(20ms);
+                   co_return std::move(r);
+                 })
+                 // 32 frames of 4 KiB above a 16 KiB high watermark: the answer waits (out).
+                 .route(2, [](Envelope& r) -> Resp {
+                   return std::vector<Envelope>(32, Envelope(r.id(), r.correlation_id(), std::string(4096, 'x')));
+                 })
+                 .max_pipelined_requests(1)
+                 .outbound_watermarks(8 * 1024, 16 * 1024)
+                 .metrics(metrics)
+                 .build();
+  ServerFixture fx(app);
+  run_async([&]() -> asio::awaitable<void> {
+    WireframeClient<> client(co_await asio::this_coro::executor);
+    CO_REQUIRE_OK(client.connect(fx.endpoint()));
+    std::vector<Envelope> slow;
+    for (std::uint64_t c = 1; c <= 4; ++c) slow.emplace_back(1, c, "s");
+    CO_REQUIRE_OK(client.send_all(slow));
+    for (int i = 0; i < 4; ++i) {
+      auto [ec, r] = co_await client.receive();
+      REQUIRE_FALSE(ec);
+    }
+    CO_REQUIRE_OK(client.send(Envelope(2, 5, "")));
+    for (int i = 0; i < 32; ++i) {
+      auto [ec, r] = co_await client.receive();
+      REQUIRE_FALSE(ec);
+    }
+    client.close();
+    CO_REQUIRE(eventually_async([&] { return fx.server().connection_count() == 0; }));
+  });
+  const Metrics& m = *metrics;
+  CHECK(value_of(m, "wireframe_backpressure_total", {{"direction", "in"}}) >= 1);
+  CHECK(value_of(m, "wireframe_backpressure_seconds_total", {{"direction", "in"}}) >= 0.02);  // a handler's sleep at least
+  CHECK(value_of(m, "wireframe_backpressure_total", {{"direction", "out"}}) >= 1);
+  CHECK(value_of(m, "wireframe_backpressure_seconds_total", {{"direction", "out"}}) > 0);
+  CHECK(value_of(m, "wireframe_frames_total", {{"direction", "out"}}) == 4 + 32);
+  CHECK(value_of(m, "wireframe_queued_bytes", {{"direction", "out"}}) == 0);
+}
+
+}  // namespace test_metrics_cpp
