@@ -34,6 +34,7 @@
 #include "../common/endpoint_flags.hpp"
 #include "../common/endpoint_text.hpp"
 #include "../common/limit_flags.hpp"
+#include "../common/metrics_flags.hpp"
 #include "../common/tls_flags.hpp"
 
 using namespace wireframe;
@@ -123,12 +124,14 @@ int main(int argc, char** argv) {
   unsigned long max_store_mib = 1024;
   example::TlsFlags tls;
   example::LimitFlags limits;
+  example::MetricsFlags metrics;
   listen_flags.add_to(cli);
   cli.add_option("--max-store-mib", max_store_mib, "total blob bytes kept in memory, in MiB")
       ->type_name("N")
       ->transform(example::decimal(0, 1024 * 1024));
   tls.add_server_flags(cli);
   limits.add_to(cli);
+  metrics.add_to(cli);
   if (const auto status = example::parse_flags(cli, argc, argv)) return *status;
   if (const int status = tls.prepare_server("blob_server", false)) return status;
 
@@ -232,6 +235,7 @@ int main(int argc, char** argv) {
     auto builder = WireframeApp<>();
     limits.apply(builder)
         .with_codec(codec)
+        .metrics(metrics.metrics())  // null without --metrics-port: nothing counted
         .route(put_id, put)
         .route(get_id, get)
         .route(stat_id, stat)
@@ -267,6 +271,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cout << "listening on " << tls.bound_text(server) << std::endl;
+  if (const int status = metrics.start("blob_server", listen_flags.host)) return status;
 
   server.run();  // returns after SIGINT/SIGTERM, once every connection has ended
   log->info("stopped");

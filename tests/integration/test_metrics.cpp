@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "support/async_test.hpp"
+#include "support/fragment_wire.hpp"
 
 using namespace wireframe;
 using namespace wireframe::test;
@@ -202,6 +203,37 @@ TEST_CASE("back-pressure is counted each way, with its time", "[integration][met
   CHECK(value_of(m, "wireframe_backpressure_seconds_total", {{"direction", "out"}}) > 0);
   CHECK(value_of(m, "wireframe_frames_total", {{"direction", "out"}}) == 4 + 32);
   CHECK(value_of(m, "wireframe_queued_bytes", {{"direction", "out"}}) == 0);
+}
+
+TEST_CASE("reassembled messages and reassembly errors are counted", "[integration][metrics][fragment]") {
+  auto metrics = std::make_shared<Metrics>();
+  auto app = WireframeApp<>()
+                 .route(1, [](Envelope& r) -> Resp { return std::move(r); })
+                 .metrics(metrics)
+                 .with_fragmentation(LenFlag32K(1024))
+                 .build();
+  ServerFixture fx(app);
+  run_async([&]() -> asio::awaitable<void> {
+    WireframeClient<> client(co_await asio::this_coro::executor);
+    client.with_fragmentation(LenFlag32K(1024));
+    CO_REQUIRE_OK(client.connect(fx.endpoint()));
+    auto [ec, reply] = co_await client.call(Envelope(1, 1, std::string(5000, 'f')));  // 5 fragments
+    REQUIRE_FALSE(ec);
+    CHECK(reply.payload().size() == 5000);
+    // A frame that is no LenFlag32K fragment (it announces 32 512 bytes and carries 1): the
+    // connection closes with bad_header.
+    const Wire bad = framed(Wire{0xff, 0, 0});
+    CO_REQUIRE_OK(client.send_bytes(std::as_bytes(std::span(bad))));
+    CO_REQUIRE(eventually_async([&] { return fx.server().connection_count() == 0; }));
+  });
+  const Metrics& m = *metrics;
+  CHECK(value_of(m, "wireframe_reassembled_messages_total") == 1);
+  CHECK(value_of(m, "wireframe_reassembled_bytes_total") == 12 + 5000);  // the envelope, header and payload
+  // The bad fragment too: the codec cut it, the reassembler refused it.
+  CHECK(value_of(m, "wireframe_frames_total", {{"direction", "in"}}) == 5 + 1);
+  CHECK(value_of(m, "wireframe_frames_total", {{"direction", "out"}}) == 5);
+  CHECK(value_of(m, "wireframe_reassembly_errors_total", {{"reason", "bad_header"}}) == 1);
+  CHECK(value_of(m, "wireframe_connections_closed_total", {{"reason", "bad_header"}}) == 1);
 }
 
 }  // namespace test_metrics_cpp

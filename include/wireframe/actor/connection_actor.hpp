@@ -267,7 +267,7 @@ class ConnectionActor final : public TrackedConnection,
   void count_closed();
   void count_read(std::size_t bytes) { read_bytes_ += bytes; }  // added per decoded batch
   clock::time_point batch_start();
-  void count_decoded(std::size_t frames, clock::time_point started);
+  void count_decoded(clock::time_point started);
   // Per request answered inline: inline here, the rare rest out of line.
   void count_inline_request(const typename App::Route& route) {
     if (metrics_ == nullptr) return;
@@ -356,6 +356,7 @@ class ConnectionActor final : public TrackedConnection,
   // Metrics (impl/metrics.hpp): the app's, or null. Frames are counted here as they go into a
   // batch and added to the shared figures once per batch.
   const detail::ConnectionMetrics* metrics_ = nullptr;
+  std::uint32_t frames_in_ = 0;  // decoded since the last count_decoded
   std::uint32_t frames_out_ = 0;
   std::size_t read_bytes_ = 0;
   std::array<std::uint32_t, 2> pushes_sent_{};                  // high, low

@@ -35,11 +35,11 @@ auto ConnectionActor<App, Socket>::batch_start() -> clock::time_point {
 // After a read's frames were decoded, answered inline and their batch written (or handed to the
 // writer): one clock read times every request answered inline.
 template <class App, StreamSocket Socket>
-void ConnectionActor<App, Socket>::count_decoded(std::size_t frames, clock::time_point started) {
+void ConnectionActor<App, Socket>::count_decoded(clock::time_point started) {
   if (metrics_ == nullptr) return;
   std::atomic<std::uint64_t>* block = metrics_->local();
   metrics_->bytes_in.add(block, std::exchange(read_bytes_, 0));
-  metrics_->frames_in.add(block, frames);
+  metrics_->frames_in.add(block, std::exchange(frames_in_, 0));
   if (!detail::InlineRequestTimes::empty()) flush_inline_times(started, block);
   count_queued_bytes(block);
 }

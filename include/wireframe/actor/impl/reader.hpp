@@ -171,7 +171,7 @@ std::optional<std::size_t> ConnectionActor<App, Socket>::decode_buffered() {
   batch_started_ = batch_start();
   const std::optional<std::size_t> frames = decode_frames();
   ring_pending_bells();
-  count_decoded(frames.value_or(0), batch_started_);
+  count_decoded(batch_started_);  // bad bytes too: the frames before them were decoded
   return frames;
 }
 
@@ -204,6 +204,7 @@ std::optional<std::size_t> ConnectionActor<App, Socket>::decode_frames() {
       return std::nullopt;
     }
     ++frames;
+    ++frames_in_;
     if (step.kind != Kind::message) {  // held by a processor or the reassembly, or dropped by it
       rbuf_.consume(step.consumed);
       // Only an app that fragments has this path (and g++ 12 at -O1 warns, falsely, that the
