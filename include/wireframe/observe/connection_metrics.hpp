@@ -87,6 +87,9 @@ class InlineRequestTimes {
     return true;
   }
   [[nodiscard]] static bool empty() noexcept { return state_.size == 0; }
+  // Forgets what is pending: what a read left behind when user code threw in the middle of it
+  // (guarded()) must not be counted into the next read's Metrics, which may be another app's.
+  static void clear() noexcept { state_.size = 0; }
   // Records every pending request as taking `elapsed`, into `block` (this thread's cells of
   // their Metrics), and forgets them.
   static void flush(std::uint64_t elapsed_ns, std::atomic<std::uint64_t>* block) noexcept;

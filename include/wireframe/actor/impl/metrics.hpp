@@ -29,6 +29,7 @@ void ConnectionActor<App, Socket>::count_closed() {
 template <class App, StreamSocket Socket>
 auto ConnectionActor<App, Socket>::batch_start() -> clock::time_point {
   if (metrics_ == nullptr) return {};
+  detail::InlineRequestTimes::clear();
   return read_at_ ? *read_at_ : clock::now();
 }
 
