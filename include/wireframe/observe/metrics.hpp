@@ -15,7 +15,7 @@
 // atomics: the only writer of a cell is its thread, so nothing is lost and nothing bounces
 // between cores). collect() sums a metric's cell over every thread's block. A thread's block is
 // kept after the thread ends (a counter never goes back), and is reused by the next thread.
-// Handles (Counter, Gauge, Histogram) are two words, copyable, and valid while their Metrics is.
+// Handles (Counter, Gauge, Histogram) are a few words, copyable, and valid while their Metrics is.
 
 #include <array>
 #include <atomic>
