@@ -20,6 +20,8 @@ void ConnectionActor<App, Socket>::count_closed() {
   if (metrics_ == nullptr) return;
   metrics_->open.sub(1);
   metrics_->bytes_in.add(std::exchange(read_bytes_, 0));  // read after the last decode, if any
+  count_paused(detail::Direction::inbound, false);  // a pause the close ended: its time too
+  count_paused(detail::Direction::outbound, false);
   metrics_->closed(reason_);
   for (int d = 0; d < 2; ++d) metrics_->queued_bytes[d].sub(std::exchange(reported_queued_[d], 0));
 }
