@@ -25,7 +25,8 @@ ClientConnection* client_of(wireframe::ConnectionContext& ctx) {
 
 // 4.8: on a protocol violation the server closes the connection, without a word to the client.
 Reply violation(wireframe::ConnectionContext& ctx, std::string_view why) {
-  broker_of(ctx).log().warn("connection {} ({}): protocol violation, closing: {}", ctx.id(), ctx.peer_name(), why);
+  // The connection's own fields (conn=, peer=), as wireframe's events carry them.
+  broker_of(ctx).log().warn("mqtt.protocol_violation {} why=\"{}\"", ctx.log_fields(), why);
   ctx.close();
   return Reply{};
 }

@@ -52,5 +52,15 @@ void log_write(LogLevel level, std::string_view message) {
   std::atomic_load(&slot())->log(to_spdlog(level), message);
 }
 
+std::shared_ptr<spdlog::logger> current_logger() { return std::atomic_load(&slot()); }
+
+bool should_log(spdlog::logger& logger, LogLevel level) noexcept {
+  return level != LogLevel::off && logger.should_log(to_spdlog(level));
+}
+
+void log_write(spdlog::logger& logger, LogLevel level, std::string_view message) {
+  logger.log(to_spdlog(level), message);
+}
+
 }  // namespace detail
 }  // namespace wireframe

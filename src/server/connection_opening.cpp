@@ -8,7 +8,7 @@ namespace wireframe::detail {
 
 ConnectionOpening::ConnectionOpening(GenericSocket& socket, ConnectionTracker& tracker,
                                      ConnectionId id, const ConnectionSettings& settings,
-                                     const PreambleRunner* preamble)
+                                     const PreambleRunner* preamble, std::shared_ptr<spdlog::logger> logger)
     : timer_(socket.get_executor()),
       tracker_(tracker),
       id_(id),
@@ -16,6 +16,7 @@ ConnectionOpening::ConnectionOpening(GenericSocket& socket, ConnectionTracker& t
       preamble_(preamble) {
   asio::error_code ignored;
   peer_ = peer_name(socket.remote_endpoint(ignored));
+  events_.open(std::move(logger), id, peer_);
 }
 
 void ConnectionOpening::begin() {
@@ -64,7 +65,7 @@ ConnectionOpening::clock::time_point ConnectionOpening::deadline_after(
 
 void ConnectionOpening::report(LogLevel level, const std::string& what) noexcept {
   try {
-    log(level, "connection {} ({}): {}", id_, peer_, what);
+    events_.emit(level, Event::opening_failed, "error=\"{}\"", what);
   } catch (...) {  // the logger failed: nowhere left to report it
   }
 }

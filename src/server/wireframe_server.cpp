@@ -15,6 +15,7 @@
 #include "unix_socket_file.hpp"
 
 #include "wireframe/detail/logged_completion.hpp"
+#include "wireframe/log/event_log.hpp"
 #include "wireframe/log/log.hpp"
 
 namespace wireframe {
@@ -35,38 +36,17 @@ bool is_resource_exhaustion(const asio::error_code& ec) {
          ec == asio::error::no_memory || ec.value() == ENFILE;
 }
 
-// For log calls in places that must not throw (completion handlers, catch blocks): a user's
-// logger may throw, and here that would escape io_context::run() and end the server.
-template <class... A>
-void log_noexcept(LogLevel level, fmt::format_string<A...> format, A&&... args) noexcept {
-  try {
-    detail::log(level, format, std::forward<A>(args)...);
-  } catch (...) {  // nowhere left to report it
-  }
-}
-
-// `peer`: read before the socket went to the factory (which closes it when it throws).
-void log_start_failure(ConnectionId id, const GenericSocket::endpoint_type& peer, const std::exception_ptr& e) noexcept {
-  try {
-    detail::log(LogLevel::error, "connection {} from {} could not start: {}", id, detail::peer_name(peer),
-                detail::describe_exception(e));
-  } catch (...) {  // the logger (or formatting) threw: nowhere left to report it
-  }
-}
-
 // Connections refused by max_connections, reported at most once per interval: a flood of
 // connections must not become a flood of log lines. Used on worker 0's thread only.
 class RefusalLog {
  public:
-  void note(std::size_t limit) {
+  void note(std::size_t limit, const detail::EventLog& events) {
     ++unreported_;
     const auto now = clock::now();
     if (now < next_report_) return;
     const std::uint64_t n = std::exchange(unreported_, 0);
     next_report_ = now + refusal_log_interval;  // first: a throwing logger changes nothing
-    detail::log(LogLevel::warn,
-                "max_connections ({}) reached: refused {} connection(s) since the last warning",
-                limit, n);
+    events.emit<LogLevel::warn>(Event::connection_refused, "max_connections={} refused={}", limit, n);
   }
 
  private:
@@ -99,9 +79,10 @@ struct WireframeServer::Impl {
     bool drained = false;  // its connections have all ended since shutdown began
   };
 
-  explicit Impl(std::unique_ptr<detail::ConnectionFactory> f) : factory(std::move(f)) {}
+  explicit Impl(std::unique_ptr<detail::ConnectionFactory> f) : factory(std::move(f)), events(factory->logger()) {}
 
   std::unique_ptr<detail::ConnectionFactory> factory;
+  detail::EventLog events;  // the server's own: the app's logger as the server was made
   std::size_t worker_count = std::max(1u, std::thread::hardware_concurrency());
   std::chrono::milliseconds shutdown_timeout{5000};
   std::vector<int> signals;
@@ -128,6 +109,17 @@ struct WireframeServer::Impl {
   std::chrono::milliseconds restart_delay = min_accept_backoff;
   std::size_t next_worker = 0;  // round robin over the workers, shared by the accept loops
   RefusalLog refusal_log;
+  std::atomic<clock::rep> shutdown_began{0};  // for shutdown.completed
+
+  // For events in places that must not throw (completion handlers, catch blocks): a user's
+  // logger may throw, and here that would escape io_context::run() and end the server.
+  template <class... A>
+  void event(LogLevel level, Event e, fmt::format_string<A...> format, A&&... args) noexcept {
+    try {
+      events.emit(level, e, format, std::forward<A>(args)...);
+    } catch (...) {  // nowhere left to report it
+    }
+  }
 
   void create_workers() {
     if (!workers.empty()) return;
@@ -158,7 +150,7 @@ struct WireframeServer::Impl {
       if (ec) {
         // Out of descriptors or memory: back off (doubling) instead of spinning on accept.
         const auto level = is_resource_exhaustion(ec) ? LogLevel::error : LogLevel::warn;
-        detail::log(level, "accept failed: {}; retrying in {} ms", ec.message(), backoff.count());
+        events.emit(level, Event::accept_failed, "error=\"{}\" retry_in_ms={}", ec.message(), backoff.count());
         pause.expires_after(backoff);
         (void)co_await pause.async_wait(detail::use_nothrow);
         backoff = std::min<std::chrono::milliseconds>(backoff * 2, max_accept_backoff);
@@ -199,7 +191,7 @@ struct WireframeServer::Impl {
     asio::error_code ignored;
     socket.shutdown(asio::socket_base::shutdown_both, ignored);
     socket.close(ignored);
-    refusal_log.note(limit.load(std::memory_order_relaxed));
+    refusal_log.note(limit.load(std::memory_order_relaxed), events);
   }
 
   void hand_over(Worker& w, GenericSocket socket, detail::ConnectionFactory& starter) {
@@ -225,7 +217,9 @@ struct WireframeServer::Impl {
     } catch (...) {
       // start() took the socket by value, so it is already closed: the peer reads EOF.
       release_slot();
-      log_start_failure(id, peer, std::current_exception());
+      // `peer`: read before the socket went to the factory (which closes it when it throws).
+      event(LogLevel::error, Event::start_failed, "conn={} peer={} error=\"{}\"", id, detail::peer_name(peer),
+            detail::describe_exception(std::current_exception()));
     }
   }
 
@@ -249,7 +243,7 @@ struct WireframeServer::Impl {
   template <class Acceptor>
   void restart_accept_loop(Acceptor& a, detail::ConnectionFactory& starter) {
     if (stopping || !a.is_open()) return;
-    log_noexcept(LogLevel::warn, "restarting the accept loop in {} ms", restart_delay.count());
+    event(LogLevel::warn, Event::accept_failed, "error=\"the accept loop ended\" restart_in_ms={}", restart_delay.count());
     accept_restart->expires_after(restart_delay);
     restart_delay = std::min<std::chrono::milliseconds>(restart_delay * 2, max_accept_backoff);
     accept_restart->async_wait([this, &a, &starter](const asio::error_code& ec) {
@@ -268,10 +262,9 @@ struct WireframeServer::Impl {
         worker_drained(w);
       });
       w.deadline.expires_after(shutdown_timeout);
-      w.deadline.async_wait([&w](const asio::error_code& ec) {
+      w.deadline.async_wait([this, &w](const asio::error_code& ec) {
         if (ec) return;  // every connection ended in time
-        detail::log(LogLevel::warn, "shutdown deadline expired: closing {} connection(s)",
-                    w.tracker.size());
+        events.emit<LogLevel::warn>(Event::shutdown_deadline, "connections={}", w.tracker.size());
         w.tracker.force_close_all();
       });
     } else {
@@ -286,6 +279,9 @@ struct WireframeServer::Impl {
     if (w.drained) return;
     w.drained = true;
     if (draining_workers.fetch_sub(1) == 1) {
+      const auto began = clock::time_point(clock::duration(shutdown_began.load()));
+      event(LogLevel::info, Event::shutdown_completed, "duration_ms={:.3f}",
+            std::chrono::duration<double, std::milli>(clock::now() - began).count());
       asio::post(workers[0]->io, [this] {
         asio::error_code ignored;
         if (signal_set) signal_set->cancel(ignored);
@@ -293,8 +289,11 @@ struct WireframeServer::Impl {
     }
   }
 
-  void stop() {
+  // `signo`: the signal that asked for it (0: WireframeServer::stop()).
+  void stop(int signo = 0) {
     if (stopping.exchange(true)) return;
+    shutdown_began = clock::now().time_since_epoch().count();
+    event(LogLevel::info, Event::shutdown_started, "signal={} connections={}", signo, live.load());
     // Before run() the posts would wait anyway; start() posts them if it sees `stopping`. Both
     // may post (seq_cst guarantees at least one does): begin_shutdown is idempotent.
     if (running) post_shutdown();
@@ -340,14 +339,11 @@ struct WireframeServer::Impl {
   // started it) means "now": the operator will not wait for shutdown_timeout.
   void on_signal(int signo) {
     if (!stopping) {
-      log_noexcept(LogLevel::info,
-                   "signal {} received: shutting down (send it again to close at once)", signo);
-      stop();
+      stop(signo);  // shutdown.started; a second signal closes at once
       wait_for_signal();
       return;
     }
-    log_noexcept(LogLevel::warn, "signal {} received during shutdown: closing {} connection(s) now",
-                 signo, live.load());
+    event(LogLevel::warn, Event::shutdown_interrupted, "signal={} connections={}", signo, live.load());
     interrupted = true;
     force_close_all();
     asio::error_code ignored;

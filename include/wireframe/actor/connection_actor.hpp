@@ -174,6 +174,9 @@ class ConnectionActor final : public TrackedConnection,
   void end_with(std::error_code ec, std::string_view what = {});
   void stop_reading();
   void report(std::error_code ec, std::string_view what);
+  void report_closed() const;
+  const char* transport_name() const noexcept;
+  const detail::EventLog& events() const noexcept { return pushes_.events(); }
   void close_now();
   void maybe_finish();
   void final_close();
@@ -367,6 +370,7 @@ class ConnectionActor final : public TrackedConnection,
   bool command_failed_ = false;             // the dispatcher's command reported a failure
   clock::time_point batch_started_{};       // batch_start() of the read being decoded
   std::error_code reason_;
+  std::string reason_detail_;  // what report() said about reason_, for connection.closed
   // Who is running. The actor ends when none of the four is.
   bool reader_active_ = false;              // started, not yet ended
   bool writer_busy_ = false;                // a run is posted, running, or awaiting a write

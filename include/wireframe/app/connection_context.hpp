@@ -16,6 +16,7 @@
 #include "wireframe/app/connection_id.hpp"
 #include "wireframe/detail/asio.hpp"
 #include "wireframe/fragment/reassembly_stats.hpp"
+#include "wireframe/log/event_log.hpp"
 #include "wireframe/push/push_handle.hpp"
 #include "wireframe/transport/stream_socket.hpp"
 #include "wireframe/transport/tls_session.hpp"
@@ -136,6 +137,17 @@ class ConnectionContext {
   // Set once by the connection actor.
   void set_control(detail::ConnectionControl* control) noexcept { control_ = control; }
 
+  // "conn=7 peer=127.0.0.1:40212": the fields every event of this connection carries, fixed when
+  // it started, for the application's own log lines about it.
+  [[nodiscard]] std::string_view log_fields() const noexcept { return events().fields(); }
+  // Where this connection's events go (log/event_log.hpp).
+  [[nodiscard]] const detail::EventLog& events() const noexcept {
+    static const detail::EventLog none;
+    return events_ != nullptr ? *events_ : none;
+  }
+  // Set once by the connection actor.
+  void set_events(const detail::EventLog* events) noexcept { events_ = events; }
+
   // Asks the connection to close once the current response has been written.
   void close() noexcept { close_requested_ = true; }
   [[nodiscard]] bool close_requested() const noexcept { return close_requested_; }
@@ -155,6 +167,7 @@ class ConnectionContext {
   const detail::ReassemblyStatsSource* reassembly_ = nullptr;
   const detail::UsageSource* usage_ = nullptr;
   detail::ConnectionControl* control_ = nullptr;
+  const detail::EventLog* events_ = nullptr;
   bool close_requested_ = false;
 };
 

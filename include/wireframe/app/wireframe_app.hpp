@@ -49,6 +49,7 @@
 #include "wireframe/protocol/wireframe_protocol.hpp"
 #include "wireframe/push/dead_letter_queue.hpp"
 #include "wireframe/push/session_registry.hpp"
+#include "wireframe/log/event_log.hpp"
 #include "wireframe/observe/connection_metrics.hpp"
 #include "wireframe/response/response.hpp"
 
@@ -287,6 +288,13 @@ class WireframeApp {
     return *this;
   }
 
+  // Where the app's events go (log/events.hpp, docs/observability.md): `logger`, or nowhere when
+  // it is null. By default, the process-wide logger (set_logger) as each connection starts.
+  WireframeApp& logger(std::shared_ptr<spdlog::logger> logger) {
+    logger_.logger = std::move(logger);
+    return *this;
+  }
+
   // Every connection registers itself here while it lives (push/session_registry.hpp).
   WireframeApp& with_session_registry(std::shared_ptr<SessionRegistry<P>> registry) {
     registry_ = std::move(registry);
@@ -411,7 +419,7 @@ class WireframeApp {
         state_(o.state_), setup_(o.setup_), teardown_(o.teardown_),
         unknown_policy_(o.unknown_policy_), error_policy_(o.error_policy_),
         error_frame_(o.error_frame_), settings_(o.settings_), registry_(o.registry_),
-        dead_letters_(o.dead_letters_), metrics_(o.metrics_), preamble_(o.preamble_), fragment_policy_(o.fragment_policy_),
+        dead_letters_(o.dead_letters_), metrics_(o.metrics_), logger_(o.logger_), preamble_(o.preamble_), fragment_policy_(o.fragment_policy_),
         fragment_frame_size_(o.fragment_frame_size_), fragment_error_(o.fragment_error_),
         stages_(std::tuple_cat(o.stages_, std::make_tuple(std::move(added)))) {
     o.used_.used = true;
@@ -467,6 +475,7 @@ class WireframeApp {
   std::shared_ptr<SessionRegistry<P>> registry_;
   std::shared_ptr<DeadLetterQueue<P>> dead_letters_;
   std::shared_ptr<Metrics> metrics_;
+  detail::LoggerChoice logger_;
   std::shared_ptr<const detail::PreambleRunner> preamble_;  // null: no preamble
   FragmentErrorPolicy fragment_policy_ = FragmentErrorPolicy::by_kind;
   std::size_t fragment_frame_size_ = 0;
@@ -506,6 +515,7 @@ struct BuiltApp {
   std::tuple<Stages...> stages;  // the processor stack's prototypes
   std::shared_ptr<const detail::PreambleRunner> preamble;  // null: no preamble
   std::shared_ptr<const detail::ConnectionMetrics> metrics;  // null: no metrics
+  detail::LoggerChoice logger;
 
   [[nodiscard]] const Route* find(std::uint32_t id) const noexcept {
     auto it = std::lower_bound(routes.begin(), routes.end(), id,
@@ -544,7 +554,7 @@ std::shared_ptr<const BuiltApp<C, P, E, Stages...>> WireframeApp<C, P, E, Stages
 
   auto built = std::make_shared<BuiltApp<C, P, E, Stages...>>(BuiltApp<C, P, E, Stages...>{
       codec_, {}, state_, setup_, teardown_, unknown_policy_, error_policy_, error_frame_, s,
-      registry_, dead_letters_, fragment_policy_, stages_, preamble_, nullptr});
+      registry_, dead_letters_, fragment_policy_, stages_, preamble_, nullptr, logger_});
   for (const auto& [id, route] : routes_) {
     if (middleware_.empty()) {
       built->routes.emplace_back(id, route);

@@ -29,6 +29,11 @@ namespace detail {
 
 bool log_enabled(LogLevel level) noexcept;
 void log_write(LogLevel level, std::string_view message);
+// The process-wide logger now (set_logger, or the default).
+std::shared_ptr<spdlog::logger> current_logger();
+// For a logger held elsewhere (a connection's: log/event_log.hpp).
+bool should_log(spdlog::logger& logger, LogLevel level) noexcept;
+void log_write(spdlog::logger& logger, LogLevel level, std::string_view message);
 
 template <class... A>
 void log(LogLevel level, fmt::format_string<A...> format, A&&... args) {

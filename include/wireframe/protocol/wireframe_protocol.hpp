@@ -333,8 +333,8 @@ class ProtocolInstance final {
     try {
       fn();
     } catch (...) {
-      log(LogLevel::error, "connection {}: protocol hook {} threw: {}", ctx_.id(), hook,
-          describe_exception(std::current_exception()));
+      ctx_.connection().events().template emit_noexcept<LogLevel::error>(
+          Event::hook_failed, "hook={} error=\"{}\"", hook, describe_exception(std::current_exception()));
     }
   }
 

@@ -129,8 +129,8 @@ class PushHandle {
     if (policy == PushPolicy::drop_to_dlq) return to_dead_letters(std::move(result));
     if (ec == errc::connection_closed) return result;  // an error for every policy
     if (policy == PushPolicy::warn_and_drop_if_full) {
-      detail::log(LogLevel::warn, "connection {}: push refused ({}), frame dropped",
-                  queues_->connection_id(), ec.message());
+      queues_->events().template emit<LogLevel::warn>(Event::push_refused, "priority={} reason={} dropped=true",
+                                                      priority_name(priority), detail::ConnectionMetrics::reason_name(ec));
     }
     return {};
   }
@@ -153,8 +153,12 @@ class PushHandle {
   // The queues refused it (counted in the app's metrics, if any).
   PushResult<F> refused(std::error_code ec, F&& frame, PushPriority priority) {
     queues_->count_refused(priority);
+    queues_->events().template emit<LogLevel::debug>(
+        ec == errc::rate_limited ? Event::push_rate_limited : Event::push_refused, "priority={} reason={}",
+        priority_name(priority), detail::ConnectionMetrics::reason_name(ec));
     return {ec, std::move(frame)};
   }
+  static const char* priority_name(PushPriority p) noexcept { return p == PushPriority::high ? "high" : "low"; }
 
   // drop_to_dlq: the refused frame goes to the DLQ; a full queue then counts as success. A
   // default-constructed handle has no DLQ to give it to, so it hands the frame back.
@@ -162,6 +166,8 @@ class PushHandle {
     if (!queues_) return result;
     const std::error_code ec = result.error();
     queues_->dead_letter(std::move(*result.take_frame()), ec);
+    queues_->events().template emit<LogLevel::debug>(Event::push_dead_lettered, "count=1 reason={}",
+                                                     detail::ConnectionMetrics::reason_name(ec));
     if (ec == errc::connection_closed) return {ec, std::nullopt};
     return {};
   }

@@ -22,6 +22,7 @@
 #include "wireframe/actor/ring_queue.hpp"
 #include "wireframe/app/connection_id.hpp"
 #include "wireframe/error/errc.hpp"
+#include "wireframe/log/event_log.hpp"
 #include "wireframe/observe/connection_metrics.hpp"
 #include "wireframe/push/dead_letter_queue.hpp"
 
@@ -80,6 +81,10 @@ class PushQueues {
   // The app's metrics (null: none), before any producer has the queues. Shared: the queues may
   // outlive the app's last connection.
   void set_metrics(std::shared_ptr<const ConnectionMetrics> metrics) noexcept { metrics_ = std::move(metrics); }
+  // The connection's events: opened by the actor before any producer has the queues.
+  [[nodiscard]] EventLog& events() noexcept { return events_; }
+  [[nodiscard]] const EventLog& events() const noexcept { return events_; }
+
   // A producer was handed its frame back (PushHandle): counted as refused.
   void count_refused(PushPriority priority) const noexcept {
     if (metrics_) metrics_->push(priority == PushPriority::high, PushOutcome::refused).add();
@@ -306,6 +311,7 @@ class PushQueues {
   clock::time_point refilled_;
   std::shared_ptr<DeadLetterQueue<F>> dead_letters_;
   std::shared_ptr<const ConnectionMetrics> metrics_;
+  EventLog events_;
   mutable std::mutex mutex_;
   bool closed_ = false;
   std::atomic<std::size_t> queued_{0};  // frames in both rings

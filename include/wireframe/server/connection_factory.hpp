@@ -23,6 +23,8 @@ class ConnectionFactory {
   // The app's metrics (null: none), for the server's own figures (connections accepted and
   // refused). Lives as long as the factory.
   [[nodiscard]] virtual const ConnectionMetrics* metrics() const noexcept = 0;
+  // Where the server's own events go (the app's logger, log/event_log.hpp; null: nowhere).
+  [[nodiscard]] virtual std::shared_ptr<spdlog::logger> logger() const = 0;
 };
 
 template <class App>
@@ -38,6 +40,7 @@ class AppConnectionFactory final : public ConnectionFactory {
   }
 
   [[nodiscard]] const ConnectionMetrics* metrics() const noexcept override { return app_->metrics.get(); }
+  [[nodiscard]] std::shared_ptr<spdlog::logger> logger() const override { return app_->logger.resolve(); }
 
  private:
   std::shared_ptr<const App> app_;

@@ -32,6 +32,7 @@
 #include "wireframe/app/settings.hpp"
 #include "wireframe/detail/asio.hpp"
 #include "wireframe/error/errc.hpp"
+#include "wireframe/log/event_log.hpp"
 #include "wireframe/log/log.hpp"
 #include "wireframe/preamble/preamble_hooks.hpp"
 #include "wireframe/preamble/preamble_runner.hpp"
@@ -59,7 +60,8 @@ class ConnectionOpening : public TrackedConnection,
   using clock = std::chrono::steady_clock;
 
   ConnectionOpening(GenericSocket& socket, ConnectionTracker& tracker, ConnectionId id,
-                    const ConnectionSettings& settings, const PreambleRunner* preamble);
+                    const ConnectionSettings& settings, const PreambleRunner* preamble,
+                    std::shared_ptr<spdlog::logger> logger);
 
   // Tracks the opening and starts run(); from here the opening keeps itself alive until it has
   // handed its connection over or closed it.
@@ -114,6 +116,7 @@ class ConnectionOpening : public TrackedConnection,
   ConnectionTracker& tracker_;
   ConnectionId id_;
   std::string peer_;
+  EventLog events_;  // opening.failed, with the connection's fields
   const ConnectionSettings& settings_;  // the app's: the derived opening holds the app
   const PreambleRunner* preamble_;      // the app's, or null
   unsigned generation_ = 0;             // of the armed deadline; a stale expiry sees another
@@ -221,7 +224,7 @@ class PlainOpening final : public ConnectionOpening {
 
   PlainOpening(GenericSocket socket, std::shared_ptr<const App> app, ConnectionTracker& tracker,
                ConnectionId id)
-      : ConnectionOpening(socket, tracker, id, app->settings, app->preamble.get()),
+      : ConnectionOpening(socket, tracker, id, app->settings, app->preamble.get(), app->logger.resolve()),
         socket_(std::move(socket)),
         app_(std::move(app)) {}
 

@@ -54,7 +54,7 @@ class TlsOpening final : public ConnectionOpening {
  public:
   TlsOpening(GenericSocket socket, asio::ssl::context& context, TlsStart start,
              std::shared_ptr<const App> app, ConnectionTracker& tracker, ConnectionId id)
-      : ConnectionOpening(socket, tracker, id, app->settings, app->preamble.get()),
+      : ConnectionOpening(socket, tracker, id, app->settings, app->preamble.get(), app->logger.resolve()),
         plain_(std::move(socket)),
         context_(context),
         start_(start),
@@ -136,6 +136,7 @@ class TlsConnectionFactory final : public ConnectionFactory {
   }
 
   [[nodiscard]] const ConnectionMetrics* metrics() const noexcept override { return app_->metrics.get(); }
+  [[nodiscard]] std::shared_ptr<spdlog::logger> logger() const override { return app_->logger.resolve(); }
 
  private:
   std::shared_ptr<const App> app_;

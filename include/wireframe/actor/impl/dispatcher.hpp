@@ -178,8 +178,8 @@ asio::awaitable<void> ConnectionActor<App, Socket>::run_stream(typename response
 
 template <class App, StreamSocket Socket>
 asio::awaitable<void> ConnectionActor<App, Socket>::on_unknown_id(P& request) {
-  detail::log(LogLevel::debug, "connection {} ({}): no route for message id {}", ctx_.id(), ctx_.peer_name(),
-              request.id());
+  events().template emit<LogLevel::debug>(Event::request_unknown_id, "id={} correlation={}", request.id(),
+                                          request.correlation_id());
   if (app_->unknown_policy == UnknownIdPolicy::error_frame) {
     co_await send_error_frame(request, request.correlation_id(),
                               WireframeError<E>::io(make_error_code(errc::unknown_message_id)));
@@ -191,8 +191,8 @@ asio::awaitable<void> ConnectionActor<App, Socket>::on_handler_failure(P& reques
                                                                WireframeError<E> error, std::string_view what) {
   command_failed_ = true;
   stack_.protocol().handle_error(error);
-  detail::log(LogLevel::warn, "connection {} ({}): handler for message id {} failed: {}{}{}", ctx_.id(),
-              ctx_.peer_name(), request.id(), error, what.empty() ? "" : ": ", what);
+  events().template emit<LogLevel::warn>(Event::request_failed, "id={} correlation={} error=\"{}{}{}\"", request.id(),
+                                         correlation, error, what.empty() ? "" : ": ", what);
   switch (app_->error_policy) {
     case HandlerErrorPolicy::log: break;
     case HandlerErrorPolicy::error_frame: co_await send_error_frame(request, correlation, error); break;

@@ -77,6 +77,8 @@ ConnectionActor<App, Socket>::ConnectionActor(Socket socket, std::shared_ptr<con
   if constexpr (requires { socket_.session(); }) ctx_.set_tls(socket_.session().get());
   if constexpr (fragments) ctx_.set_reassembly_source(&frag());
   pushes_.set_metrics(app_->metrics);
+  pushes_.events().open(app_->logger.resolve(), id, ctx_.peer_name());
+  ctx_.set_events(&pushes_.events());
   ctx_.set_push_queues(shared_pushes());
   ctx_.set_usage_source(this);
   ctx_.set_control(this);
@@ -86,6 +88,7 @@ template <class App, StreamSocket Socket>
 void ConnectionActor<App, Socket>::start(const std::vector<std::byte>& leftover) {
   tracker_.add(*this);  // may call shutdown() at once: the server is stopping
   count_opened();
+  events().template emit<LogLevel::debug>(Event::connection_opened, "transport={}", transport_name());
   if (app_->registry) app_->registry->add(ctx_.id(), shared_pushes());
   if (make_non_blocking() && take_leftover(leftover) && run_setup_hook()) {
     if constexpr (Stack::has_protocol) stack_.protocol().on_connection_setup(ctx_.push_handle<P>());
@@ -136,8 +139,8 @@ template <class App, StreamSocket Socket>
 void ConnectionActor<App, Socket>::on_fault(Part part, const std::exception_ptr& e) noexcept {
   static constexpr const char* names[] = {"reader", "writer", "watchdog", "end"};
   try {
-    detail::log(LogLevel::error, "connection {}: the {} failed: {}", ctx_.id(), names[static_cast<int>(part)],
-                detail::describe_exception(e));
+    events().template emit_noexcept<LogLevel::error>(Event::connection_fault, "part={} error=\"{}\"",
+                                                     names[static_cast<int>(part)], detail::describe_exception(e));
     if (!reason_) reason_ = make_error_code(errc::handler_failed);
     close_now();
     switch (part) {
@@ -192,8 +195,8 @@ void ConnectionActor<App, Socket>::run_teardown_hook() noexcept {
   try {
     app_->teardown(ctx_, reason_);
   } catch (...) {
-    detail::log(LogLevel::error, "connection {}: on_connection_teardown threw: {}", ctx_.id(),
-                detail::describe_exception(std::current_exception()));
+    events().template emit_noexcept<LogLevel::error>(Event::hook_failed, "hook=on_connection_teardown error=\"{}\"",
+                                                     detail::describe_exception(std::current_exception()));
   }
 }
 
@@ -221,15 +224,41 @@ void ConnectionActor<App, Socket>::stop_reading() {
   cancel_read();
 }
 
+// The first error is the connection's reason to close; it and its detail go into the
+// connection.closed event (report_closed). Later ones (a write failing after a read timeout)
+// change nothing.
 template <class App, StreamSocket Socket>
 void ConnectionActor<App, Socket>::report(std::error_code ec, std::string_view what) {
-  if (!reason_) reason_ = ec;
   const bool disconnect = detail::is_disconnect(ec);
   const bool requested = ec == errc::closed_by_request;  // the app's own decision, not an error
   if (!disconnect && !requested && !closing_) stack_.protocol().handle_error(WireframeError<E>::io(ec));
-  const auto level = disconnect ? LogLevel::debug : requested ? LogLevel::info : LogLevel::warn;
-  detail::log(level, "connection {} ({}): closing: {}{}{}", ctx_.id(), ctx_.peer_name(), ec.message(),
-              what.empty() ? "" : ": ", what);
+  if (reason_) return;
+  reason_ = ec;
+  reason_detail_ = what;
+}
+
+// connection.closed: why, after how long, at a level by why (a peer leaving is no news).
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::report_closed() const {
+  const auto ms = std::chrono::duration<double, std::milli>(clock::now() - events().opened_at()).count();
+  if (!reason_) return events().template emit<LogLevel::debug>(Event::connection_closed, "reason=clean duration_ms={:.3f}", ms);
+  const auto level = detail::is_disconnect(reason_)        ? LogLevel::debug
+                     : reason_ == errc::closed_by_request ? LogLevel::info
+                                                          : LogLevel::warn;
+  events().emit(level, Event::connection_closed, "reason={} duration_ms={:.3f} error=\"{}{}{}\"",
+                detail::ConnectionMetrics::reason_name(reason_), ms, reason_.message(),
+                reason_detail_.empty() ? "" : ": ", reason_detail_);
+}
+
+template <class App, StreamSocket Socket>
+const char* ConnectionActor<App, Socket>::transport_name() const noexcept {
+  if constexpr (requires { socket_.session(); }) return "tls";
+  switch (ctx_.transport()) {
+    case Transport::tcp: return "tcp";
+    case Transport::unix_domain: return "unix";
+    case Transport::memory: return "memory";
+  }
+  return "unknown";
 }
 
 // Everything pending completes at once (operation_aborted), the dispatcher's coroutine handler
@@ -270,6 +299,10 @@ void ConnectionActor<App, Socket>::final_close() {
   socket_.shutdown(asio::socket_base::shutdown_both, ignored);
   socket_.close(ignored);
   count_closed();
+  try {
+    report_closed();
+  } catch (...) {  // a user's logger threw: the connection ends all the same
+  }
   run_teardown_hook();
   tracker_.remove(*this);
 }
@@ -327,8 +360,7 @@ void ConnectionActor<App, Socket>::report_lost_pushes() {
     if (auto frame = frag().abandon(lane)) lost.push_back(std::move(*frame));
   }
   if (lost.empty()) return;
-  detail::log(LogLevel::warn, "connection {} ({}): {} pushed frame(s) not sent: connection closed", ctx_.id(),
-              ctx_.peer_name(), lost.size());
+  events().template emit<LogLevel::warn>(Event::push_dead_lettered, "count={} reason=connection_closed", lost.size());
   for (auto& frame : lost) pushes_.dead_letter(std::move(frame), make_error_code(errc::connection_closed));
 }
 

@@ -17,11 +17,11 @@ void ConnectionActor<App, Socket>::count_opened() {
 
 template <class App, StreamSocket Socket>
 void ConnectionActor<App, Socket>::count_closed() {
+  count_paused(detail::Direction::inbound, false);  // a pause the close ended: its time too
+  count_paused(detail::Direction::outbound, false);
   if (metrics_ == nullptr) return;
   metrics_->open.sub(1);
   metrics_->bytes_in.add(std::exchange(read_bytes_, 0));  // read after the last decode, if any
-  count_paused(detail::Direction::inbound, false);  // a pause the close ended: its time too
-  count_paused(detail::Direction::outbound, false);
   metrics_->closed(reason_);
   for (int d = 0; d < 2; ++d) metrics_->queued_bytes[d].sub(std::exchange(reported_queued_[d], 0));
 }
@@ -74,12 +74,12 @@ void ConnectionActor<App, Socket>::count_request(const typename App::Route* rout
 // A batch was written (or abandoned): its bytes, frames and pushes.
 template <class App, StreamSocket Socket>
 void ConnectionActor<App, Socket>::count_written(bool complete) {
-  if (metrics_ == nullptr) return;
-  std::atomic<std::uint64_t>* block = metrics_->local();
   // Queued responses took the outbound bytes past the high watermark since the last batch (seen
   // here, once per batch, rather than at every response; after_write sees the resume).
   const auto out = static_cast<std::size_t>(detail::Direction::outbound);
   if (paused_since_[out] == clock::time_point{} && pushes_.paused()) count_paused(detail::Direction::outbound, true);
+  if (metrics_ == nullptr) return;
+  std::atomic<std::uint64_t>* block = metrics_->local();
   metrics_->bytes_out.add(block, complete ? wbuf_.size() : batch_written_);
   metrics_->frames_out.add(block, std::exchange(frames_out_, 0));
   for (int p = 0; p < 2; ++p) {
@@ -98,20 +98,25 @@ void ConnectionActor<App, Socket>::count_queued_bytes(std::atomic<std::uint64_t>
   }
 }
 
-// Back-pressure applied (paused) or lifted, in one direction.
+// Back-pressure applied (paused) or lifted, in one direction: the backpressure.on and .off
+// events and, with metrics, the count and the time. Rare (a transition), so it reads the clock.
 template <class App, StreamSocket Socket>
 void ConnectionActor<App, Socket>::count_paused(detail::Direction d, bool paused) {
-  if (metrics_ == nullptr) return;
   const auto i = static_cast<std::size_t>(d);
+  static constexpr const char* names[] = {"inbound", "outbound"};
   if (paused) {
-    metrics_->backpressure[i].add(1);
+    if (paused_since_[i] != clock::time_point{}) return;
     paused_since_[i] = clock::now();
+    if (metrics_ != nullptr) metrics_->backpressure[i].add(1);
+    events().template emit<LogLevel::debug>(Event::backpressure_on, "direction={}", names[i]);
   } else if (paused_since_[i] != clock::time_point{}) {
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - paused_since_[i]).count();
-    metrics_->backpressure_ns[i].add(static_cast<std::uint64_t>(std::max<std::int64_t>(ns, 0)));
+    const auto elapsed = static_cast<std::uint64_t>(std::max<std::int64_t>(ns, 0));
     paused_since_[i] = {};
+    if (metrics_ != nullptr) metrics_->backpressure_ns[i].add(elapsed);
+    events().template emit<LogLevel::debug>(Event::backpressure_off, "direction={} paused_ms={:.3f}", names[i],
+                                            static_cast<double>(elapsed) / 1e6);
   }
 }
-
 
 }  // namespace wireframe

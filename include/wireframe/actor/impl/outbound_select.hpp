@@ -130,8 +130,8 @@ bool ConnectionActor<App, Socket>::encode_borrowed(P& frame, Lane lane) {
     const std::size_t header = borrowed_->encoded_header_size();
     ByteBuffer& out = wbuf_.bytes();
     if (auto ec = stack_.codec().encode_prefix(header + payload.size(), out)) {  // appends nothing
-      detail::log(LogLevel::error, "connection {}: dropped an outbound frame (message id {}, {} bytes): {}",
-                  ctx_.id(), borrowed_->id(), header + payload.size(), ec.message());
+      events().template emit<LogLevel::error>(Event::frame_dropped, "id={} bytes={} error=\"{}\"", borrowed_->id(),
+                                              header + payload.size(), ec.message());
       P dropped = std::move(*borrowed_);
       borrowed_.reset();
       unsendable(lane, std::move(dropped), ec);
@@ -166,8 +166,8 @@ auto ConnectionActor<App, Socket>::take_from(Lane lane) -> std::optional<P> {
 
 template <class App, StreamSocket Socket>
 void ConnectionActor<App, Socket>::report_unsent(Lane lane, const std::error_code& ec) {
-  detail::log(LogLevel::error, "connection {}: dropped an outbound {} frame: {}", ctx_.id(),
-              lane == Lane::response ? "response" : "pushed", ec.message());
+  events().template emit<LogLevel::error>(Event::frame_dropped, "source={} error=\"{}\"",
+                                          lane == Lane::response ? "response" : "push", ec.message());
 }
 
 template <class App, StreamSocket Socket>
@@ -205,8 +205,8 @@ bool ConnectionActor<App, Socket>::encode(const P& frame) {
   const std::size_t n = frame.encoded_size();
   auto ec = stack_.codec().encode(n, wbuf_.bytes(), [&frame](std::span<std::byte> dst) { frame.encode_to(dst); });
   if (ec) {
-    detail::log(LogLevel::error, "connection {}: dropped an outbound frame (message id {}, {} bytes): {}",
-                ctx_.id(), frame.id(), n, ec.message());
+    events().template emit<LogLevel::error>(Event::frame_dropped, "id={} bytes={} error=\"{}\"", frame.id(), n,
+                                            ec.message());
     encode_refusal_ = ec;
   }
   return !ec;

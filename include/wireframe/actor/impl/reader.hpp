@@ -253,15 +253,17 @@ bool ConnectionActor<App, Socket>::inbound_admits(std::size_t size) const noexce
 template <class App, StreamSocket Socket>
 bool ConnectionActor<App, Socket>::on_fragment_error(const ReassemblyResult& r) {
   if (metrics_ != nullptr) metrics_->reassembly_error(r.error);
-  const std::string id = r.message_id ? fmt::format(" {}", *r.message_id) : std::string();
-  if (fragment_error_closes(r.error, app_->fragment_policy)) {
-    report(r.error, fmt::format("fragmented message{} ({} bytes dropped)", id, r.dropped_bytes));
+  const bool closes = fragment_error_closes(r.error, app_->fragment_policy);
+  events().template emit<LogLevel::warn>(
+      r.error == fragment_errc::reassembly_timeout ? Event::reassembly_timeout : Event::reassembly_error,
+      "reason={} message_id={} dropped_bytes={} action={}", detail::ConnectionMetrics::reason_name(r.error),
+      r.message_id ? fmt::to_string(*r.message_id) : "none", r.dropped_bytes, closes ? "close" : "drop");
+  if (closes) {
+    report(r.error, "fragmented message");
     stop_reading();
     return false;
   }
   stack_.protocol().handle_error(WireframeError<E>::io(r.error));
-  detail::log(LogLevel::warn, "connection {} ({}): dropped fragmented message{} ({} bytes): {}", ctx_.id(),
-              ctx_.peer_name(), id, r.dropped_bytes, r.error.message());
   return true;
 }
 

@@ -89,6 +89,7 @@ template <class App, StreamSocket Socket>
 void ConnectionActor<App, Socket>::on_timeout(errc which) {
   const auto ec = make_error_code(which);
   if (metrics_ != nullptr) metrics_->timed_out(ec);
+  events().template emit<LogLevel::info>(Event::timeout_fired, "kind={}", detail::ConnectionMetrics::reason_name(ec));
   if (which == errc::idle_timed_out || which == errc::read_idle_timed_out) end_with(ec);
   else fail(ec);
 }

@@ -157,8 +157,8 @@ void ConnectionActor<App, Socket>::settle_batch_pushes(bool complete) {
   if constexpr (fragments) frag_written(complete);
   batch_written_ = 0;
   if (unsent_pushes_ == 0) return;
-  detail::log(LogLevel::warn, "connection {} ({}): {} pushed frame(s) not sent: their write did not finish",
-              ctx_.id(), ctx_.peer_name(), std::exchange(unsent_pushes_, 0));
+  events().template emit<LogLevel::warn>(Event::push_dead_lettered, "count={} reason=write_unfinished",
+                                         std::exchange(unsent_pushes_, 0));
 }
 
 template <class App, StreamSocket Socket>
