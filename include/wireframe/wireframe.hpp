@@ -6,8 +6,10 @@
 #include "wireframe/buffer/byte_buffer.hpp"
 #include "wireframe/error/errc.hpp"
 #include "wireframe/error/wireframe_error.hpp"
+#include "wireframe/log/events.hpp"
 #include "wireframe/log/log.hpp"
 #include "wireframe/observe/metrics.hpp"
+#include "wireframe/observe/tracer.hpp"
 
 #include "wireframe/codec/frame_codec.hpp"
 #include "wireframe/codec/length_delimited.hpp"

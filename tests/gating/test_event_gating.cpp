@@ -39,7 +39,7 @@ TEST_CASE("events below the compiled level are not compiled, those at it are", "
   auto app = App()
                  .route(1, [](Envelope& r) -> Resp { return std::move(r); })
                  .route(2, [](Envelope&) -> Resp { throw std::runtime_error("route 2 fails"); })
-                 .read_idle_timeout(200ms)
+                 .read_idle_timeout(500ms)
                  .logger(log.logger())
                  .build();
   ServerFixture fx(app);

@@ -134,7 +134,7 @@ TEST_CASE("timeouts, back-pressure and the push rate limit are events", "[integr
                  .max_pipelined_requests(1)
                  .outbound_watermarks(8 * 1024, 16 * 1024)
                  .push_rate_limit(1, 1)
-                 .read_idle_timeout(300ms)
+                 .read_idle_timeout(1s)  // long enough for the pauses above under sanitizers
                  .logger(log.logger())
                  .build();
   ServerFixture fx(app);

@@ -17,6 +17,7 @@
 //   lifecycle   start, graceful and hard close, the lingering close, teardown.
 //   metrics     what the connection counts into the app's Metrics, if it has one: per read and
 //               write batch, not per frame (docs/observability.md).
+//   spans       the connection's and its requests' spans, if the app has a tracer.
 // So an idle connection runs no coroutine: it is this object, its push queues, one pending
 // wait for readability and (with timeouts on) one pending timer. Actor and push queues share
 // one allocation (Block), and both pending operations live in slots inside the actor
@@ -97,7 +98,9 @@ class ConnectionActor final : public TrackedConnection,
     std::size_t bytes = 0;                  // what it counts against max_inbound_bytes
     std::optional<response_type> response;  // a plain handler already ran (inline): its answer,
     std::exception_ptr failure;              // or what it threw
-    clock::time_point started{};             // with metrics: when the read that completed it ended
+    clock::time_point started{};             // with metrics or a tracer: when the read that completed it ended
+    std::uint64_t span = 0;                  // with a tracer: its span's id,
+    std::uint32_t message_id = 0;            // and its message id (the packet may be moved out)
   };
   using Lane = detail::Lane;
   // Room for the largest operation each slot holds (checked at compile time: handler_slot.hpp;
@@ -208,7 +211,7 @@ class ConnectionActor final : public TrackedConnection,
   bool serves_inline() const noexcept { return !command_in_flight_ && requests_.empty(); }
   void serve_inline(P&& packet, std::size_t bytes);
   response_type call_sync(const typename App::Route& route, P& packet, std::exception_ptr& failure) noexcept;
-  void defer(Request request);
+  void defer(Request request, const detail::SpanTimer& span);
   void ring_pending_bells(bool may_write = true);
   bool try_queue_response(response_type& response, std::uint64_t correlation);
   bool encode_directly(P& frame);
@@ -286,6 +289,17 @@ class ConnectionActor final : public TrackedConnection,
   void count_written(bool complete);
   void count_queued_bytes(std::atomic<std::uint64_t>* block);
   void count_paused(detail::Direction d, bool paused);
+
+  // --- spans (impl/spans.hpp): nothing runs when the app has no tracer ---------------------------
+  void trace_opened();
+  void trace_closed();
+  detail::SpanTimer request_span(const P& packet, std::uint64_t correlation);
+  void end_request_span(std::uint64_t id, std::uint32_t message_id, std::uint64_t correlation,
+                        clock::time_point started, std::string_view outcome);
+  void end_request_span(const Request& r, std::string_view outcome) {
+    if (tracer_ != nullptr && r.span != 0) end_request_span(r.span, r.message_id, r.correlation, r.started, outcome);
+  }
+  void cancel_queued_spans();
 
   // --- watchdog (impl/watchdog.hpp) -------------------------------------------------------------
   void watchdog();
@@ -369,6 +383,11 @@ class ConnectionActor final : public TrackedConnection,
   const Histogram* inline_histogram_ = nullptr;       // and its latency histogram
   bool command_failed_ = false;             // the dispatcher's command reported a failure
   clock::time_point batch_started_{};       // batch_start() of the read being decoded
+  // Spans (impl/spans.hpp): the app's tracer, or null; the connection's span; the outcome of
+  // the command the dispatcher ran (handle()).
+  Tracer* tracer_ = nullptr;
+  detail::SpanTimer connection_span_;
+  const char* command_outcome_ = "ok";
   std::error_code reason_;
   std::string reason_detail_;  // what report() said about reason_, for connection.closed
   // Who is running. The actor ends when none of the four is.
@@ -407,5 +426,6 @@ class ConnectionActor final : public TrackedConnection,
 #include "wireframe/actor/impl/metrics.hpp"
 #include "wireframe/actor/impl/outbound_select.hpp"
 #include "wireframe/actor/impl/reader.hpp"
+#include "wireframe/actor/impl/spans.hpp"
 #include "wireframe/actor/impl/watchdog.hpp"
 #include "wireframe/actor/impl/writer.hpp"

@@ -51,6 +51,7 @@
 #include "wireframe/push/session_registry.hpp"
 #include "wireframe/log/event_log.hpp"
 #include "wireframe/observe/connection_metrics.hpp"
+#include "wireframe/observe/tracer.hpp"
 #include "wireframe/response/response.hpp"
 
 namespace wireframe {
@@ -295,6 +296,14 @@ class WireframeApp {
     return *this;
   }
 
+  // The spans of the app's connections, requests and pushes go to `tracer` (observe/tracer.hpp,
+  // docs/observability.md): LoggingTracer logs them, or bridge them to OpenTelemetry. None by
+  // default.
+  WireframeApp& tracer(std::shared_ptr<Tracer> tracer) {
+    tracer_ = std::move(tracer);
+    return *this;
+  }
+
   // Every connection registers itself here while it lives (push/session_registry.hpp).
   WireframeApp& with_session_registry(std::shared_ptr<SessionRegistry<P>> registry) {
     registry_ = std::move(registry);
@@ -419,7 +428,7 @@ class WireframeApp {
         state_(o.state_), setup_(o.setup_), teardown_(o.teardown_),
         unknown_policy_(o.unknown_policy_), error_policy_(o.error_policy_),
         error_frame_(o.error_frame_), settings_(o.settings_), registry_(o.registry_),
-        dead_letters_(o.dead_letters_), metrics_(o.metrics_), logger_(o.logger_), preamble_(o.preamble_), fragment_policy_(o.fragment_policy_),
+        dead_letters_(o.dead_letters_), metrics_(o.metrics_), logger_(o.logger_), tracer_(o.tracer_), preamble_(o.preamble_), fragment_policy_(o.fragment_policy_),
         fragment_frame_size_(o.fragment_frame_size_), fragment_error_(o.fragment_error_),
         stages_(std::tuple_cat(o.stages_, std::make_tuple(std::move(added)))) {
     o.used_.used = true;
@@ -476,6 +485,7 @@ class WireframeApp {
   std::shared_ptr<DeadLetterQueue<P>> dead_letters_;
   std::shared_ptr<Metrics> metrics_;
   detail::LoggerChoice logger_;
+  std::shared_ptr<Tracer> tracer_;
   std::shared_ptr<const detail::PreambleRunner> preamble_;  // null: no preamble
   FragmentErrorPolicy fragment_policy_ = FragmentErrorPolicy::by_kind;
   std::size_t fragment_frame_size_ = 0;
@@ -516,6 +526,7 @@ struct BuiltApp {
   std::shared_ptr<const detail::PreambleRunner> preamble;  // null: no preamble
   std::shared_ptr<const detail::ConnectionMetrics> metrics;  // null: no metrics
   detail::LoggerChoice logger;
+  std::shared_ptr<Tracer> tracer;  // null: no spans
 
   [[nodiscard]] const Route* find(std::uint32_t id) const noexcept {
     auto it = std::lower_bound(routes.begin(), routes.end(), id,
@@ -554,7 +565,7 @@ std::shared_ptr<const BuiltApp<C, P, E, Stages...>> WireframeApp<C, P, E, Stages
 
   auto built = std::make_shared<BuiltApp<C, P, E, Stages...>>(BuiltApp<C, P, E, Stages...>{
       codec_, {}, state_, setup_, teardown_, unknown_policy_, error_policy_, error_frame_, s,
-      registry_, dead_letters_, fragment_policy_, stages_, preamble_, nullptr, logger_});
+      registry_, dead_letters_, fragment_policy_, stages_, preamble_, nullptr, logger_, tracer_});
   for (const auto& [id, route] : routes_) {
     if (middleware_.empty()) {
       built->routes.emplace_back(id, route);

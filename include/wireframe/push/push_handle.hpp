@@ -95,7 +95,9 @@ class PushHandle {
   // back in the result (it is not sent and does not go to the dead letter queue).
   PushResult<F> try_push(F frame, PushPriority priority = PushPriority::low) {
     if (!queues_) return refused(errc::connection_closed, std::move(frame));
+    detail::SpanTimer span = queues_->push_span(frame.id());
     const std::error_code ec = queues_->try_push(frame, priority);  // moves `frame` only on success
+    end_span(span, ec);
     if (ec) return refused(ec, std::move(frame), priority);
     return {};
   }
@@ -105,7 +107,9 @@ class PushHandle {
   // frame then goes to the dead letter queue (push owns it, and the caller may have waited long).
   asio::awaitable<std::error_code> push(F frame, PushPriority priority = PushPriority::low) {
     if (!queues_) co_return make_error_code(errc::connection_closed);
+    detail::SpanTimer span = queues_->push_span(frame.id());
     const std::error_code ec = co_await queue_waiting(frame, priority, std::nullopt);
+    end_span(span, ec);
     if (ec) queues_->dead_letter(std::move(frame), ec);  // only ever connection_closed here
     co_return ec;
   }
@@ -116,7 +120,9 @@ class PushHandle {
   asio::awaitable<PushResult<F>> try_push_for(F frame, clock::duration timeout,
                                               PushPriority priority = PushPriority::low) {
     if (!queues_) co_return refused(errc::connection_closed, std::move(frame));
+    detail::SpanTimer span = queues_->push_span(frame.id());
     const std::error_code ec = co_await queue_waiting(frame, priority, clock::now() + timeout);
+    end_span(span, ec);
     if (ec) co_return refused(ec, std::move(frame), priority);
     co_return PushResult<F>{};
   }
@@ -157,6 +163,9 @@ class PushHandle {
         ec == errc::rate_limited ? Event::push_rate_limited : Event::push_refused, "priority={} reason={}",
         priority_name(priority), detail::ConnectionMetrics::reason_name(ec));
     return {ec, std::move(frame)};
+  }
+  static void end_span(detail::SpanTimer& span, const std::error_code& ec) noexcept {
+    if (span.active()) span.end(ec ? detail::ConnectionMetrics::reason_name(ec) : "queued");
   }
   static const char* priority_name(PushPriority p) noexcept { return p == PushPriority::high ? "high" : "low"; }
 

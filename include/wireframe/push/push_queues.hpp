@@ -24,6 +24,7 @@
 #include "wireframe/error/errc.hpp"
 #include "wireframe/log/event_log.hpp"
 #include "wireframe/observe/connection_metrics.hpp"
+#include "wireframe/observe/tracer.hpp"
 #include "wireframe/push/dead_letter_queue.hpp"
 
 namespace wireframe {
@@ -84,6 +85,17 @@ class PushQueues {
   // The connection's events: opened by the actor before any producer has the queues.
   [[nodiscard]] EventLog& events() noexcept { return events_; }
   [[nodiscard]] const EventLog& events() const noexcept { return events_; }
+
+  // The app's tracer (null: none) and the connection's span, the parent of its pushes' spans:
+  // set by the actor before any producer has the queues. Shared: the queues may outlive the app.
+  void set_tracer(std::shared_ptr<Tracer> tracer, std::uint64_t connection_span) noexcept {
+    tracer_ = std::move(tracer);
+    connection_span_ = connection_span;
+  }
+  // A push's span, started now (inactive without a tracer).
+  [[nodiscard]] SpanTimer push_span(std::uint32_t message_id) const noexcept {
+    return tracer_ ? SpanTimer(tracer_.get(), SpanKind::push, connection_span_, id_, message_id) : SpanTimer();
+  }
 
   // A producer was handed its frame back (PushHandle): counted as refused.
   void count_refused(PushPriority priority) const noexcept {
@@ -312,6 +324,8 @@ class PushQueues {
   std::shared_ptr<DeadLetterQueue<F>> dead_letters_;
   std::shared_ptr<const ConnectionMetrics> metrics_;
   EventLog events_;
+  std::shared_ptr<Tracer> tracer_;
+  std::uint64_t connection_span_ = 0;
   mutable std::mutex mutex_;
   bool closed_ = false;
   std::atomic<std::size_t> queued_{0};  // frames in both rings

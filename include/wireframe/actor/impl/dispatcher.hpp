@@ -54,7 +54,9 @@ asio::awaitable<void> ConnectionActor<App, Socket>::dispatcher() {
     Request request = requests_.pop();
     command_in_flight_ = true;
     wake_reader();
+    command_outcome_ = "ok";
     co_await handle(request);
+    end_request_span(request, closing_ ? "cancelled" : command_outcome_);
     inbound_bytes_ -= request.bytes;  // held until its handler is done with it
     end_command(std::move(request.packet));
     command_in_flight_ = false;
@@ -73,6 +75,7 @@ asio::awaitable<void> ConnectionActor<App, Socket>::handle(Request& request) {
   if (!request.response && !request.failure) {
     if (route == nullptr) {
       co_await on_unknown_id(packet);
+      command_outcome_ = "unknown_id";
       if (!closing_) count_request(nullptr, detail::RequestOutcome::error, request.started);
       co_return;
     }
@@ -97,6 +100,7 @@ asio::awaitable<void> ConnectionActor<App, Socket>::handle(Request& request) {
     co_await send_response(std::move(*request.response), packet, request.correlation);
   }
   // A request cut off by a hard close is not counted: it has no outcome.
+  if (command_failed_) command_outcome_ = "error";
   if (!closing_) {
     count_request(route, command_failed_ ? detail::RequestOutcome::error : detail::RequestOutcome::ok, request.started);
   }

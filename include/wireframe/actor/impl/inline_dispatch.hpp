@@ -15,16 +15,18 @@ template <class App, StreamSocket Socket>
 void ConnectionActor<App, Socket>::serve_inline(P&& packet, std::size_t bytes) {
   const std::uint64_t correlation = packet.correlation_id();
   const auto* route = app_->find(packet.id());
+  detail::SpanTimer span = request_span(packet, correlation);  // inactive without a tracer
   if (route == nullptr || !route->sync) {
-    return defer(Request{correlation, std::move(packet), bytes, std::nullopt, nullptr});
+    return defer(Request{correlation, std::move(packet), bytes, std::nullopt, nullptr}, span);
   }
   std::exception_ptr failure;
   response_type response = call_sync(*route, packet, failure);
-  if (failure) return defer(Request{correlation, std::move(packet), bytes, std::nullopt, std::move(failure)});
+  if (failure) return defer(Request{correlation, std::move(packet), bytes, std::nullopt, std::move(failure)}, span);
   if (!try_queue_response(response, correlation)) {
-    return defer(Request{correlation, std::move(packet), bytes, std::move(response), nullptr});
+    return defer(Request{correlation, std::move(packet), bytes, std::move(response), nullptr}, span);
   }
   count_inline_request(*route);
+  span.end("ok");
   end_command(std::move(packet));
 }
 
@@ -40,9 +42,14 @@ auto ConnectionActor<App, Socket>::call_sync(const typename App::Route& route, P
   }
 }
 
+// `span`: the request's, if traced: the dispatcher ends it.
 template <class App, StreamSocket Socket>
-void ConnectionActor<App, Socket>::defer(Request request) {
+void ConnectionActor<App, Socket>::defer(Request request, const detail::SpanTimer& span) {
   request.started = batch_started_;
+  if (span.active()) {
+    request.span = span.span().id;
+    request.message_id = span.span().message_id;
+  }
   inbound_bytes_ += request.bytes;
   requests_.push(std::move(request));
   dispatch_pending_ = true;

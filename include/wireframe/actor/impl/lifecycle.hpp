@@ -78,6 +78,7 @@ ConnectionActor<App, Socket>::ConnectionActor(Socket socket, std::shared_ptr<con
   if constexpr (fragments) ctx_.set_reassembly_source(&frag());
   pushes_.set_metrics(app_->metrics);
   pushes_.events().open(app_->logger.resolve(), id, ctx_.peer_name());
+  trace_opened();  // before any PushHandle exists: the queues learn the connection's span
   ctx_.set_events(&pushes_.events());
   ctx_.set_push_queues(shared_pushes());
   ctx_.set_usage_source(this);
@@ -285,6 +286,7 @@ void ConnectionActor<App, Socket>::maybe_finish() {
   if (!closing_ && !writer_finished_) return;  // it still has frames to write: it was woken for them
   finished_ = true;
   stream_.reset();  // a stream cut off by a hard close: cancels its pending await
+  cancel_queued_spans();  // requests never run: a hard close, or queued behind a drain
   if (app_->registry) app_->registry->remove(ctx_.id());
   report_lost_pushes();
   if (!should_linger()) return final_close();
@@ -303,6 +305,7 @@ void ConnectionActor<App, Socket>::final_close() {
     report_closed();
   } catch (...) {  // a user's logger threw: the connection ends all the same
   }
+  trace_closed();
   run_teardown_hook();
   tracker_.remove(*this);
 }

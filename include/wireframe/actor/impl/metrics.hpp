@@ -30,7 +30,7 @@ void ConnectionActor<App, Socket>::count_closed() {
 // clock read the timeouts take anyway), else now (bytes already buffered).
 template <class App, StreamSocket Socket>
 auto ConnectionActor<App, Socket>::batch_start() -> clock::time_point {
-  if (metrics_ == nullptr) return {};
+  if (metrics_ == nullptr && tracer_ == nullptr) return {};
   detail::InlineRequestTimes::clear();
   return read_at_ ? *read_at_ : clock::now();
 }

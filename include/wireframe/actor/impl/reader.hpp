@@ -232,7 +232,8 @@ std::optional<std::size_t> ConnectionActor<App, Socket>::decode_frames() {
       if (draining_ || closing_) break;  // the handler asked to close, or failed with `close`
     } else {
       const std::uint64_t correlation = packet.correlation_id();
-      defer(Request{correlation, std::move(packet), step.message.size(), std::nullopt, nullptr});
+      const detail::SpanTimer span = request_span(packet, correlation);  // inactive without a tracer
+      defer(Request{correlation, std::move(packet), step.message.size(), std::nullopt, nullptr}, span);
     }
   }
   if constexpr (fragments) rearm_reassembly_timer();
