@@ -43,7 +43,7 @@ class RecordingTracer final : public Tracer {
     ++r.ends;
     r.outcome = std::string(end.outcome);
     r.duration = end.duration;
-    ended_span_ = span;  // the fields end() is given must be start()'s
+    // The fields end() is given must be start()'s.
     if (r.span.parent != span.parent || r.span.message_id != span.message_id ||
         r.span.correlation != span.correlation || r.span.start != span.start) {
       ++mismatches_;
@@ -63,7 +63,6 @@ class RecordingTracer final : public Tracer {
  private:
   mutable std::mutex mutex_;
   std::map<std::uint64_t, Record> records_;
-  Span ended_span_{};
   int mismatches_ = 0;
 };
 
