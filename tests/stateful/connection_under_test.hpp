@@ -67,6 +67,9 @@ struct Finished {
   bool in_time = false;    // the connection ended, the peer read to the end, every push returned
   std::error_code reason;  // the connection's end (its teardown hook)
   std::error_code peer_end;
+  // The peer's first failed write. A write after the server's reset takes the socket's pending
+  // error (ECONNRESET), so the peer's reads then end with EOF although the reset dropped bytes.
+  std::error_code peer_write_error;
   std::vector<Envelope> messages;
   std::size_t incomplete_bytes = 0;
   std::string decode_error;
@@ -178,6 +181,7 @@ class ConnectionUnderTest {
     const std::lock_guard lock(mutex_);
     f.reason = ending_.reason;
     f.peer_end = peer_end_;
+    f.peer_write_error = peer_write_error_;
     f.messages = decoder_.messages();
     f.incomplete_bytes = decoder_.incomplete_bytes();
     f.decode_error = decoder_.error();
@@ -288,12 +292,18 @@ class ConnectionUnderTest {
       auto [ec, n] = co_await asio::async_write(*client_, asio::buffer(bytes), detail::use_nothrow);
       (void)n;
       if (ec) {  // the server has closed: what is left will not be answered
+        note_write_error(ec);
         outbox_.clear();
         break;
       }
     }
     writing_ = false;
     if (half_close_) half_close_now();
+  }
+
+  void note_write_error(const asio::error_code& ec) {
+    const std::lock_guard lock(mutex_);
+    if (!peer_write_error_) peer_write_error_ = ec;
   }
 
   void half_close_now() {
@@ -330,6 +340,7 @@ class ConnectionUnderTest {
   std::size_t replies_ = 0;  // of the decoded messages, those that are not pushes
   std::size_t counted_ = 0;  // decoded messages looked at by took()
   std::error_code peer_end_;
+  std::error_code peer_write_error_;
   bool peer_done_ = false;
   struct {
     bool ended = false;

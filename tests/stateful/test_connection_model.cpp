@@ -335,12 +335,17 @@ void check_end(const Model& m, const Finished& f) {
   std::vector<std::string> problems;
   PushChecks how;
   how.graceful = m.end != EndBy::hard_close;
-  how.sent_may_be_lost = m.end == EndBy::hard_close && f.peer_end == asio::error::connection_reset;
+  // The reset shows in the peer's reads, or in its writes: a write after it takes the socket's
+  // pending error, and the reads that follow end with EOF (Linux).
+  const bool reset = f.peer_end == asio::error::connection_reset ||
+                     f.peer_write_error == asio::error::connection_reset;
+  how.sent_may_be_lost = m.end == EndBy::hard_close && reset;
   if (T::framing == Framing::whole) how.max_high_before_low = fairness_bound;
   check_pushes(f.pushes, f.messages, f.dead_lettered, how, problems);
   if (!problems.empty()) {
-    std::string text = fmt::format("(the peer's reads ended with: {}; the DLQ lost {})\n",
-                                   f.peer_end.message(), f.dead_letters_lost);
+    std::string text =
+        fmt::format("(the peer's reads ended with: {}; its first failed write: {}; the DLQ lost {})\n",
+                    f.peer_end.message(), f.peer_write_error.message(), f.dead_letters_lost);
     for (const auto& p : problems) text += p + "\n";
     if (std::getenv("WIREFRAME_STATEFUL_VERBOSE")) text += describe_all(f);
     fail(text);
