@@ -25,6 +25,8 @@
 #                  wireframe        echo_server
 #                  wireframe_metrics  echo_server counting into Metrics (--metrics-port 0,
 #                                   scraped by nobody): what metrics cost, against wireframe
+#                  wireframe_spans  echo_server with --trace-spans (spans made and timed, not
+#                                   written): what a tracer costs, against wireframe
 #                  baseline         bench_baseline_echo (or BASELINE_BIN)
 #                  baseline_simple  bench_baseline_echo_simple (the first, simpler Asio baseline)
 #                  tokio            competitors/tokio_echo (tokio-util LengthDelimitedCodec)
@@ -67,6 +69,9 @@ for server in $SERVERS; do
     wireframe_metrics)
       BIN[$server]=$(find_bin echo_server) || die "echo_server not found under $BUILD_DIR (build target echo_server)"
       EXTRA[$server]="--metrics-port 0" ;;
+    wireframe_spans)
+      BIN[$server]=$(find_bin echo_server) || die "echo_server not found under $BUILD_DIR (build target echo_server)"
+      EXTRA[$server]="--trace-spans" ;;
     baseline)
       if [[ -n ${BASELINE_BIN:-} ]]; then
         [[ -x $BASELINE_BIN ]] || die "BASELINE_BIN '$BASELINE_BIN' is not an executable"
@@ -80,7 +85,7 @@ for server in $SERVERS; do
     tokio | netty)
       BIN[$server]=$BUILD_DIR/competitors/${server}_echo
       [[ -x ${BIN[$server]} ]] || die "${BIN[$server]} missing: run bench/build_competitors.sh $BUILD_DIR (it says what it skipped and why)" ;;
-    *) die "unknown server '$server' in SERVERS (wireframe, wireframe_metrics, baseline, baseline_simple, tokio, netty)" ;;
+    *) die "unknown server '$server' in SERVERS (wireframe, wireframe_metrics, wireframe_spans, baseline, baseline_simple, tokio, netty)" ;;
   esac
 done
 read -r -a SERVER_LIST <<<"$SERVERS"

@@ -4,7 +4,7 @@
 // Stops gracefully on SIGINT/SIGTERM and exits 0.
 //
 //   echo_server [--host ADDR] [--port N | --unix PATH] [--workers N] [--metrics-port N]
-//               [tls, limits: see --help]
+//               [--trace-spans] [tls, limits: see --help]
 #include <wireframe/wireframe.hpp>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -12,6 +12,7 @@
 
 #include <exception>
 #include <iostream>
+#include <memory>
 #include <string>
 
 #include "../common/cli.hpp"
@@ -29,8 +30,12 @@ int main(int argc, char** argv) {
   example::TlsFlags tls;
   example::LimitFlags limits;
   example::MetricsFlags metrics;
+  bool trace_spans = false;
   listen_flags.add_to(cli);
   metrics.add_to(cli);
+  cli.add_flag("--trace-spans", trace_spans,
+               "hand every span to a LoggingTracer (written at trace level, below this server's info: "
+               "the spans are made and timed, not written; what tracing costs before any exporter)");
   listen_flags.add_unix_to(cli);
   tls.add_server_flags(cli);
   limits.add_to(cli);
@@ -54,6 +59,7 @@ int main(int argc, char** argv) {
   };
   auto builder = WireframeApp<>().route(1, echo).on_connection_setup(opened).on_connection_teardown(closed);
   builder.metrics(metrics.metrics());  // null without --metrics-port: nothing counted
+  if (trace_spans) builder.tracer(std::make_shared<LoggingTracer>(log));
   const auto app = limits.apply(builder).build();
   example::log_limits(*log, app->settings, app->codec.max_frame_length(), limits);
 

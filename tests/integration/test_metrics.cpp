@@ -6,10 +6,12 @@
 #include <string>
 #include <vector>
 
+#include <asio/read.hpp>
 #include <fmt/format.h>
 
 #include "support/async_test.hpp"
 #include "support/fragment_wire.hpp"
+#include "support/raw_frames.hpp"
 
 using namespace wireframe;
 using namespace wireframe::test;
@@ -115,6 +117,48 @@ TEST_CASE("a connection counts its frames, bytes, requests and pushes exactly", 
   CHECK(value_of(m, "wireframe_pushes_total", {{"priority", "low"}, {"outcome", "refused"}}) == 0);
   CHECK(value_of(m, "wireframe_queued_bytes", {{"direction", "in"}}) == 0);
   CHECK(value_of(m, "wireframe_queued_bytes", {{"direction", "out"}}) == 0);
+}
+
+// Requests of three routes, interleaved, in one write: a read holds many of them, so the route
+// changes from one request to the next, more often than the per-read table has room for (32).
+TEST_CASE("inline requests of several routes in one read are each counted under their route",
+          "[integration][metrics]") {
+  constexpr int per_route = 40;
+  constexpr std::uint32_t routes[] = {1, 6, 7};
+  auto metrics = std::make_shared<Metrics>();
+  auto app = WireframeApp<>()
+                 .route(1, [](Envelope& r) -> Resp { return std::move(r); })
+                 .route(6, [](Envelope& r) -> Resp { return std::move(r); })
+                 .route(7, [](Envelope& r) -> Resp { return std::move(r); })
+                 .metrics(metrics)
+                 .build();
+  ServerFixture fx(app);
+  std::vector<std::uint8_t> burst;
+  for (int i = 0; i < per_route; ++i) {
+    for (const std::uint32_t id : routes) {
+      const auto frame = frame_bytes(id, burst.size() + 1, 8);
+      burst.insert(burst.end(), frame.begin(), frame.end());
+    }
+  }
+  run_async([&]() -> asio::awaitable<void> {
+    auto socket = co_await raw_connect(fx.endpoint());
+    co_await raw_write(socket, burst);  // the echoes are as long as the requests
+    std::vector<std::uint8_t> echoed(burst.size());
+    auto [ec, n] = co_await asio::async_read(socket, asio::buffer(echoed), detail::use_nothrow);
+    REQUIRE_FALSE(ec);
+    REQUIRE(n == burst.size());
+    socket.close();
+    CO_REQUIRE(eventually_async([&] { return fx.server().connection_count() == 0; }));
+  });
+  const Metrics& m = *metrics;
+  const std::string latency = "wireframe_request_duration_seconds";
+  for (const std::uint32_t id : routes) {
+    CHECK(value_of(m, latency, {{"route", std::to_string(id)}, {"outcome", "ok"}}) == per_route);
+  }
+  CHECK(value_of(m, "wireframe_frames_total", {{"direction", "in"}}) == 3 * per_route);
+  CHECK(value_of(m, "wireframe_frames_total", {{"direction", "out"}}) == 3 * per_route);
+  CHECK(value_of(m, "wireframe_bytes_total", {{"direction", "in"}}) == static_cast<double>(burst.size()));
+  CHECK(value_of(m, "wireframe_bytes_total", {{"direction", "out"}}) == static_cast<double>(burst.size()));
 }
 
 TEST_CASE("refused pushes, dead letters, timeouts and refused connections are counted", "[integration][metrics]") {

@@ -210,6 +210,8 @@ class ConnectionActor final : public TrackedConnection,
   // --- inline dispatch (impl/inline_dispatch.hpp) -------------------------------------------------
   bool serves_inline() const noexcept { return !command_in_flight_ && requests_.empty(); }
   void serve_inline(P&& packet, std::size_t bytes);
+  template <bool traced>
+  void serve_inline_as(P&& packet, std::size_t bytes);
   response_type call_sync(const typename App::Route& route, P& packet, std::exception_ptr& failure) noexcept;
   void defer(Request request, const detail::SpanTimer& span);
   void ring_pending_bells(bool may_write = true);
@@ -265,6 +267,7 @@ class ConnectionActor final : public TrackedConnection,
   bool pushes_drained() const { return !push_work() && !frag().active(Lane::response); }
   std::optional<P> next_response_frame();
   bool encode(const P& frame);
+  [[gnu::noinline, gnu::cold]] void encode_refused(std::uint32_t id, std::size_t bytes, const std::error_code& ec);
   void frag_written(bool complete);
   void release_borrowed(bool complete = true);
 
@@ -274,19 +277,18 @@ class ConnectionActor final : public TrackedConnection,
   void count_read(std::size_t bytes) { read_bytes_ += bytes; }  // added per decoded batch
   clock::time_point batch_start();
   void count_decoded(clock::time_point started);
-  // Per request answered inline: inline here, the rare rest out of line.
+  // Per request answered inline: one increment while the route stays the same (most reads carry
+  // requests of one route); a change of route, the rare rest, out of line.
   void count_inline_request(const typename App::Route& route) {
     if (metrics_ == nullptr) return;
-    if (&route != inline_route_) {  // most reads carry requests of one route: looked up once
-      inline_route_ = &route;
-      inline_histogram_ = &metrics_->request(app_->position_of(&route), detail::RequestOutcome::ok);
-    }
-    if (!detail::InlineRequestTimes::note(inline_histogram_)) count_many_inline_routes(inline_histogram_);
+    if (&route == inline_route_) ++inline_requests_;
+    else count_inline_route(route);
   }
-  [[gnu::noinline]] void count_many_inline_routes(const Histogram* h);
+  [[gnu::noinline]] void count_inline_route(const typename App::Route& route);
   void flush_inline_times(clock::time_point started, std::atomic<std::uint64_t>* block);
   void count_request(const typename App::Route* route, detail::RequestOutcome outcome, clock::time_point started);
-  void count_written(bool complete);
+  void count_written(std::size_t bytes);
+  void add_written(std::atomic<std::uint64_t>* block);
   void count_queued_bytes(std::atomic<std::uint64_t>* block);
   void count_paused(detail::Direction d, bool paused);
 
@@ -376,11 +378,14 @@ class ConnectionActor final : public TrackedConnection,
   std::uint32_t frames_in_ = 0;  // decoded since the last count_decoded
   std::uint32_t frames_out_ = 0;
   std::size_t read_bytes_ = 0;
+  std::size_t written_bytes_ = 0;
+  bool decoding_ = false;  // between batch_start() and count_decoded(): a read's batch is written
   std::array<std::uint32_t, 2> pushes_sent_{};                  // high, low
   std::array<std::int64_t, 2> reported_queued_{};               // in the queued_bytes gauges
   std::array<clock::time_point, 2> paused_since_{};             // back-pressure, in and out
   const typename App::Route* inline_route_ = nullptr;  // the last route count_inline_request saw,
-  const Histogram* inline_histogram_ = nullptr;       // and its latency histogram
+  const Histogram* inline_histogram_ = nullptr;       // its latency histogram,
+  std::uint64_t inline_requests_ = 0;                 // and its requests of this read, not timed yet
   bool command_failed_ = false;             // the dispatcher's command reported a failure
   clock::time_point batch_started_{};       // batch_start() of the read being decoded
   // Spans (impl/spans.hpp): the app's tracer, or null; the connection's span; the outcome of

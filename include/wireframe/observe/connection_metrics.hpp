@@ -75,15 +75,15 @@ class ConnectionMetrics {
 // of one route share an entry. Per thread: a read runs on one thread from start to end.
 class InlineRequestTimes {
  public:
-  // One more request timed by `h`; false when the entries are full (then flush first).
-  static bool note(const Histogram* h) noexcept {
+  // `n` more requests timed by `h`; false when the entries are full (then flush first).
+  static bool note(const Histogram* h, std::uint64_t n) noexcept {
     State& s = state_;
     if (s.size != 0 && s.entries[s.size - 1].histogram == h) {
-      ++s.entries[s.size - 1].requests;
+      s.entries[s.size - 1].requests += n;
       return true;
     }
     if (s.size == s.entries.size()) return false;
-    s.entries[s.size++] = {h, 1};
+    s.entries[s.size++] = {h, n};
     return true;
   }
   [[nodiscard]] static bool empty() noexcept { return state_.size == 0; }

@@ -128,10 +128,11 @@ void ConnectionActor<App, Socket>::flush_transport() {
 // budget shrinks, and whoever waited for room is woken.
 template <class App, StreamSocket Socket>
 void ConnectionActor<App, Socket>::after_write(bool complete) {
-  count_written(complete);
+  const std::size_t written = complete ? wbuf_.size() : batch_written_;
   settle_batch_pushes(complete);
   wbuf_.clear();
   publish_outbound_bytes();
+  count_written(written);  // the queued bytes it reports no longer hold this batch
   const bool lane_was_big = lane_was_big_;
   lane_was_big_ = large_response_in_lane();
   const bool lane_freed = lane_was_big && !lane_was_big_;
