@@ -65,8 +65,8 @@ asio::awaitable<void> push_waiting(PushHandle<Envelope> handle, PushBook& book, 
 
 struct PushChecks {
   bool graceful = false;  // the connection ended cleanly: nothing accepted is lost
-  // A hard close reset a TCP connection: the peer's kernel dropped what it held unread, so a
-  // frame the server's kernel took (sent, by the library's definition) may never be read.
+  // A hard close reset a TCP connection: the reset discarded what the server's kernel had not
+  // transmitted yet, so a frame it took (sent, by the library's definition) may never be read.
   bool sent_may_be_lost = false;
   std::optional<std::size_t> max_high_before_low;  // check the fairness bound (unfragmented only)
 };
