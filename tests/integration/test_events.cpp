@@ -54,6 +54,8 @@ TEST_CASE("a connection's events carry its id and peer, each under its name", "[
                    auto handle = ctx.push_handle<Envelope>();
                    for (int i = 0; i < 3; ++i) (void)handle.try_push(Envelope(9, 0, "p"), PushPriority::low);
                    (void)handle.push_with_policy(Envelope(9, 0, "dlq"), PushPriority::low, PushPolicy::drop_to_dlq);
+                   (void)handle.push_with_policy(Envelope(9, 0, "warn"), PushPriority::low,
+                                                 PushPolicy::warn_and_drop_if_full);
                    return Resp{};
                  })
                  .push_queue_capacity(16, 2)
@@ -67,7 +69,7 @@ TEST_CASE("a connection's events carry its id and peer, each under its name", "[
     REQUIRE_FALSE(ec);
     CO_REQUIRE_OK(client.send(Envelope(2, 2, "x")));   // fails: request.failed
     CO_REQUIRE_OK(client.send(Envelope(77, 3, "?")));  // request.unknown_id
-    CO_REQUIRE_OK(client.send(Envelope(3, 4, "")));    // 2 queued, 1 refused, 1 dead-lettered
+    CO_REQUIRE_OK(client.send(Envelope(3, 4, "")));    // 2 queued, 1 refused, 1 dead-lettered, 1 dropped
     for (int i = 0; i < 2; ++i) {
       auto [pec, pushed] = co_await client.receive();
       REQUIRE_FALSE(pec);
@@ -93,13 +95,18 @@ TEST_CASE("a connection's events carry its id and peer, each under its name", "[
   check_fields(unknown, Event::request_unknown_id, conn);
   CHECK(contains(unknown.text, " id=77 correlation=3"));
 
-  // The third try_push, and push_with_policy's own attempt before its policy.
+  // The third try_push and drop_to_dlq's attempt (debug: the producer, or the dead letter
+  // queue, has the frame), then warn_and_drop_if_full's drop: one line, at warn.
   const auto refused = log.events(Event::push_refused);
-  REQUIRE(refused.size() == 2);
+  REQUIRE(refused.size() == 3);
   for (const auto& r : refused) {
     check_fields(r, Event::push_refused, conn);
     CHECK(contains(r.text, " priority=low reason=queue_full"));
   }
+  CHECK(refused[0].level == LogLevel::debug);
+  CHECK(refused[1].level == LogLevel::debug);
+  CHECK(refused[2].level == LogLevel::warn);
+  CHECK(contains(refused[2].text, " dropped=true"));
   const auto dead = only(log, Event::push_dead_lettered);
   check_fields(dead, Event::push_dead_lettered, conn);
   CHECK(contains(dead.text, " count=1 reason=queue_full"));

@@ -205,6 +205,54 @@ TEST_CASE("refused pushes, dead letters, timeouts and refused connections are co
   CHECK(value_of(m, "wireframe_connections_closed_total", {{"reason", "read_idle_timed_out"}}) == 1);
 }
 
+TEST_CASE("a push is counted once, sent or dead-lettered, when its write is abandoned",
+          "[integration][metrics]") {
+  // A peer that never reads: the writer stalls in the middle of a batch and write_timeout ends
+  // the connection. The batch's pushes that were not written whole, and those still queued, go
+  // to the dead letter queue; every accepted push is counted once, as sent or dead-lettered.
+  auto metrics = std::make_shared<Metrics>();
+  constexpr int pushes = 512;
+  constexpr std::size_t payload = 16 * 1024;  // 8 MiB in all: more than both kernels buffer
+  std::atomic<int> accepted{0};
+  auto app = WireframeApp<>()
+                 .route(1, [&](Envelope&, ConnectionContext& ctx) -> Resp {
+                   auto handle = ctx.push_handle<Envelope>();
+                   for (int i = 0; i < pushes; ++i) {
+                     Envelope e(9, 0, std::vector<std::byte>(payload, std::byte{'p'}));
+                     if (handle.try_push(std::move(e), PushPriority::low).ok()) ++accepted;
+                   }
+                   return Resp{};
+                 })
+                 .push_queue_capacity(16, pushes)
+                 .outbound_watermarks(10 * 1024 * 1024, 12 * 1024 * 1024)
+                 .max_outbound_bytes(16 * 1024 * 1024)
+                 .write_timeout(300ms)
+                 .metrics(metrics)
+                 .build();
+  ServerFixture fx(app);
+  run_async([&]() -> asio::awaitable<void> {
+    asio::ip::tcp::socket peer(co_await asio::this_coro::executor);
+    peer.open(asio::ip::tcp::v4());
+    peer.set_option(asio::socket_base::receive_buffer_size(64 * 1024));  // before the handshake
+    auto [connect_ec] = co_await peer.async_connect(fx.endpoint(), detail::use_nothrow);
+    REQUIRE_FALSE(connect_ec);
+    const auto request = frame_bytes(1, 1, 0);
+    auto [write_ec, n] = co_await asio::async_write(peer, asio::buffer(request), detail::use_nothrow);
+    REQUIRE_FALSE(write_ec);
+    CO_REQUIRE(eventually_async([&] { return accepted.load() == pushes; }));
+    CO_REQUIRE(eventually_async([&] { return fx.server().connection_count() == 0; }, 10s));
+  });
+  const Metrics& m = *metrics;
+  const MetricLabels low_sent{{"priority", "low"}, {"outcome", "sent"}};
+  const double sent = value_of(m, "wireframe_pushes_total", low_sent);
+  const double dead = value_of(m, "wireframe_pushes_dead_lettered_total");
+  CHECK(value_of(m, "wireframe_pushes_total", {{"priority", "low"}, {"outcome", "queued"}}) == pushes);
+  CHECK(value_of(m, "wireframe_connections_closed_total", {{"reason", "write_timed_out"}}) == 1);
+  CHECK(sent > 0);
+  CHECK(dead > 0);
+  CHECK(sent + dead == pushes);
+}
+
 TEST_CASE("back-pressure is counted each way, with its time", "[integration][metrics]") {
   auto metrics = std::make_shared<Metrics>();
   auto app = WireframeApp<>()

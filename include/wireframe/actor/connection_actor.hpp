@@ -246,6 +246,7 @@ class ConnectionActor final : public TrackedConnection,
   void flush_transport();
   void after_write(bool complete);
   void settle_batch_pushes(bool complete);
+  void settle_push(Lane lane, P&& frame, bool written);
   void unsent_push(P&& frame);
   std::size_t write_at_once(std::error_code& error);
   void write_rest(std::size_t done);
@@ -356,13 +357,18 @@ class ConnectionActor final : public TrackedConnection,
   // Why encode() last refused a frame: set only then, so the per-frame path builds no
   // std::error_code (each default construction is a call into libstdc++).
   std::error_code encode_refusal_;
-  bool borrowed_is_push_ = false;
+  Lane borrowed_lane_ = Lane::response;  // whose frame borrowed_ is
   // Pushed frames whose last byte is in the batch being written, with the offset just past it:
   // kept (not recycled) until the batch is out, so that a batch the connection cannot finish
   // (a hard close, a failed write) hands them to the dead letter queue instead of losing them.
   // An idle writer keeps room for a few (a burst's worth is freed), so that pushing at a low
   // rate allocates nothing, and a burst pins nothing afterwards.
-  std::vector<std::pair<P, std::size_t>> batch_pushes_;
+  struct BatchPush {
+    P frame;
+    std::size_t end;  // offset in the batch just past its last byte
+    Lane lane;
+  };
+  std::vector<BatchPush> batch_pushes_;
   static constexpr std::size_t kept_batch_pushes = 16;
   std::size_t batch_written_ = 0;  // bytes of the batch written so far
   std::size_t unsent_pushes_ = 0;  // pushed frames of the last unfinished batch, for its log line
@@ -380,7 +386,7 @@ class ConnectionActor final : public TrackedConnection,
   std::size_t read_bytes_ = 0;
   std::size_t written_bytes_ = 0;
   bool decoding_ = false;  // between batch_start() and count_decoded(): a read's batch is written
-  std::array<std::uint32_t, 2> pushes_sent_{};                  // high, low
+  std::array<std::uint32_t, 2> pushes_sent_{};                  // high, low: written, to count
   std::array<std::int64_t, 2> reported_queued_{};               // in the queued_bytes gauges
   std::array<clock::time_point, 2> paused_since_{};             // back-pressure, in and out
   const typename App::Route* inline_route_ = nullptr;  // the last route count_inline_request saw,

@@ -94,12 +94,7 @@ class PushHandle {
   // Queues the frame if there is room and a token; never waits. On refusal the frame is handed
   // back in the result (it is not sent and does not go to the dead letter queue).
   PushResult<F> try_push(F frame, PushPriority priority = PushPriority::low) {
-    if (!queues_) return refused(errc::connection_closed, std::move(frame));
-    detail::SpanTimer span = queues_->push_span(frame.id());
-    const std::error_code ec = queues_->try_push(frame, priority);  // moves `frame` only on success
-    end_span(span, ec);
-    if (ec) return refused(ec, std::move(frame), priority);
-    return {};
+    return try_queue(std::move(frame), priority, true);
   }
 
   // Queues the frame, waiting (on the caller's executor) while the queue is full or the rate
@@ -129,11 +124,15 @@ class PushHandle {
 
   // As try_push, but a full queue or an exhausted rate limit is handled by `policy` (above).
   PushResult<F> push_with_policy(F frame, PushPriority priority, PushPolicy policy) {
-    PushResult<F> result = try_push(std::move(frame), priority);
+    // warn_and_drop_if_full says what became of a refused frame itself (one line, not two).
+    PushResult<F> result = try_queue(std::move(frame), priority, policy != PushPolicy::warn_and_drop_if_full);
     if (result.ok() || policy == PushPolicy::return_error_if_full) return result;
     const std::error_code ec = result.error();
     if (policy == PushPolicy::drop_to_dlq) return to_dead_letters(std::move(result));
-    if (ec == errc::connection_closed) return result;  // an error for every policy
+    if (ec == errc::connection_closed) {  // an error for every policy
+      if (policy == PushPolicy::warn_and_drop_if_full) log_refused(ec, priority);
+      return result;
+    }
     if (policy == PushPolicy::warn_and_drop_if_full) {
       queues_->events().template emit<LogLevel::warn>(Event::push_refused, "priority={} reason={} dropped=true",
                                                       priority_name(priority), detail::ConnectionMetrics::reason_name(ec));
@@ -155,14 +154,27 @@ class PushHandle {
   bool close(CloseMode mode = CloseMode::graceful) { return queues_ && queues_->request_close(mode); }
 
  private:
+  // try_push, with its refusal logged (the caller has the frame back) or not (push_with_policy's
+  // policy logs what it did with it).
+  PushResult<F> try_queue(F frame, PushPriority priority, bool log_refusal) {
+    if (!queues_) return refused(errc::connection_closed, std::move(frame));
+    detail::SpanTimer span = queues_->push_span(frame.id());
+    const std::error_code ec = queues_->try_push(frame, priority);  // moves `frame` only on success
+    end_span(span, ec);
+    if (ec) return refused(ec, std::move(frame), priority, log_refusal);
+    return {};
+  }
   static PushResult<F> refused(std::error_code ec, F&& frame) { return {ec, std::move(frame)}; }
   // The queues refused it (counted in the app's metrics, if any).
-  PushResult<F> refused(std::error_code ec, F&& frame, PushPriority priority) {
+  PushResult<F> refused(std::error_code ec, F&& frame, PushPriority priority, bool log = true) {
     queues_->count_refused(priority);
+    if (log) log_refused(ec, priority);
+    return {ec, std::move(frame)};
+  }
+  void log_refused(std::error_code ec, PushPriority priority) {
     queues_->events().template emit<LogLevel::debug>(
         ec == errc::rate_limited ? Event::push_rate_limited : Event::push_refused, "priority={} reason={}",
         priority_name(priority), detail::ConnectionMetrics::reason_name(ec));
-    return {ec, std::move(frame)};
   }
   static void end_span(detail::SpanTimer& span, const std::error_code& ec) noexcept {
     if (span.active()) span.end(ec ? detail::ConnectionMetrics::reason_name(ec) : "queued");

@@ -78,9 +78,8 @@ void ConnectionActor<App, Socket>::flush_inline_times(clock::time_point started,
 // the new route's histogram is looked up once.
 template <class App, StreamSocket Socket>
 void ConnectionActor<App, Socket>::count_inline_route(const typename App::Route& route) {
-  if (inline_requests_ != 0 && detail::InlineRequestTimes::note(inline_histogram_, inline_requests_)) {
-    inline_requests_ = 0;
-  } else if (inline_requests_ != 0) {  // more routes in one read than it has room for: time those now
+  // More routes in one read than the table has room for: time those now.
+  if (inline_requests_ != 0 && !detail::InlineRequestTimes::note(inline_histogram_, inline_requests_)) {
     flush_inline_times(batch_started_, metrics_->local());
   }
   inline_route_ = &route;

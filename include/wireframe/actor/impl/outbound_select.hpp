@@ -113,7 +113,7 @@ void ConnectionActor<App, Socket>::unsendable(Lane lane, P&& frame, const std::e
 template <class App, StreamSocket Socket>
 void ConnectionActor<App, Socket>::keep_until_written(Lane lane, P&& frame) {
   if (lane == Lane::response) return recycle(std::move(frame));
-  batch_pushes_.emplace_back(std::move(frame), wbuf_.size());
+  batch_pushes_.push_back(BatchPush{std::move(frame), wbuf_.size(), lane});
 }
 
 // A large payload goes out from the packet itself: codec prefix and packet header into the
@@ -125,7 +125,7 @@ bool ConnectionActor<App, Socket>::encode_borrowed(P& frame, Lane lane) {
   if constexpr (SplitEncodablePacket<P> && PrefixFrameCodec<typename Stack::codec_type>) {
     if (borrowed_ || frame.payload().size() < borrow_threshold) return false;
     borrowed_.emplace(std::move(frame));  // a moved vector keeps its buffer: the span holds
-    borrowed_is_push_ = lane != Lane::response;
+    borrowed_lane_ = lane;
     const auto payload = borrowed_->payload();
     const std::size_t header = borrowed_->encoded_header_size();
     ByteBuffer& out = wbuf_.bytes();
@@ -157,10 +157,7 @@ template <class App, StreamSocket Socket>
 auto ConnectionActor<App, Socket>::take_from(Lane lane) -> std::optional<P> {
   if (lane == Lane::response) return next_response_frame();
   std::optional<P> frame = pushes_.try_pop(lane == Lane::high ? PushPriority::high : PushPriority::low);
-  if (frame) {
-    frame->set_correlation_id(0);  // server-initiated: answers no request
-    ++pushes_sent_[lane == Lane::high ? 0 : 1];  // counted as sent with its batch (count_written)
-  }
+  if (frame) frame->set_correlation_id(0);  // server-initiated: answers no request
   return frame;
 }
 
@@ -225,8 +222,8 @@ void ConnectionActor<App, Socket>::frag_written(bool complete) {
     for (Lane lane : {Lane::high, Lane::low, Lane::response}) {
       auto done = frag().reclaim(lane);
       if (!done) continue;
-      if (!complete && lane != Lane::response) unsent_push(std::move(*done));
-      else recycle(std::move(*done));
+      if (lane == Lane::response) recycle(std::move(*done));
+      else settle_push(lane, std::move(*done), complete);
     }
   } else {
     (void)complete;
@@ -237,8 +234,8 @@ void ConnectionActor<App, Socket>::frag_written(bool complete) {
 template <class App, StreamSocket Socket>
 void ConnectionActor<App, Socket>::release_borrowed(bool complete) {
   if (!borrowed_) return;
-  if (!complete && borrowed_is_push_) unsent_push(std::move(*borrowed_));
-  else recycle(std::move(*borrowed_));
+  if (borrowed_lane_ == Lane::response) recycle(std::move(*borrowed_));
+  else settle_push(borrowed_lane_, std::move(*borrowed_), complete);
   borrowed_.reset();
 }
 

@@ -149,9 +149,8 @@ void ConnectionActor<App, Socket>::after_write(bool complete) {
 // short is no frame). A push counts as sent once the batch carrying its last byte is written.
 template <class App, StreamSocket Socket>
 void ConnectionActor<App, Socket>::settle_batch_pushes(bool complete) {
-  for (auto& [frame, end] : batch_pushes_) {
-    if (!complete && end > batch_written_) unsent_push(std::move(frame));
-    else recycle(std::move(frame));
+  for (BatchPush& push : batch_pushes_) {
+    settle_push(push.lane, std::move(push.frame), complete || push.end <= batch_written_);
   }
   batch_pushes_.clear();
   release_borrowed(complete);
@@ -160,6 +159,16 @@ void ConnectionActor<App, Socket>::settle_batch_pushes(bool complete) {
   if (unsent_pushes_ == 0) return;
   events().template emit<LogLevel::warn>(Event::push_dead_lettered, "count={} reason=write_unfinished",
                                          std::exchange(unsent_pushes_, 0));
+}
+
+// A pushed frame whose batch is settled: sent (counted with the batch, count_written) once its
+// last byte is written, else dead-lettered. So every accepted push is counted once, as sent or
+// as dead-lettered, never both.
+template <class App, StreamSocket Socket>
+void ConnectionActor<App, Socket>::settle_push(Lane lane, P&& frame, bool written) {
+  if (!written) return unsent_push(std::move(frame));
+  ++pushes_sent_[lane == Lane::high ? 0 : 1];
+  recycle(std::move(frame));
 }
 
 template <class App, StreamSocket Socket>
