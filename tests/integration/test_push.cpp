@@ -683,6 +683,11 @@ TEST_CASE("what each push call does with a frame it could not queue", "[integrat
     CHECK(handed_back(r1, closed, "a"));
     auto r2 = none.push_with_policy(Envelope(7, 0, "b"), PushPriority::low, PushPolicy::drop_to_dlq);
     CHECK(handed_back(r2, closed, "b"));
+    for (auto policy : {PushPolicy::return_error_if_full, PushPolicy::drop_if_full,
+                        PushPolicy::warn_and_drop_if_full}) {
+      auto r = none.push_with_policy(Envelope(7, 0, "c"), PushPriority::low, policy);
+      CHECK(handed_back(r, closed, "c"));
+    }
   }
 }
 

@@ -130,7 +130,7 @@ class PushHandle {
     const std::error_code ec = result.error();
     if (policy == PushPolicy::drop_to_dlq) return to_dead_letters(std::move(result));
     if (ec == errc::connection_closed) {  // an error for every policy
-      if (policy == PushPolicy::warn_and_drop_if_full) log_refused(ec, priority);
+      if (policy == PushPolicy::warn_and_drop_if_full && queues_) log_refused(ec, priority);
       return result;
     }
     if (policy == PushPolicy::warn_and_drop_if_full) {
